@@ -1,0 +1,245 @@
+"""The typed shape of `config/armswatch.yaml` and `config/sources/*.yaml`.
+
+Every model forbids unknown keys, so a misspelt option is an error instead of
+a silently ignored line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from croniter import croniter
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
+
+from armswatch import LABELS
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Query(_Model):
+    """A CSS or XPath query, as in Scrapy (`::text`, `::attr(x)`, `@x` allowed).
+
+    A bare string in YAML is read as CSS.
+    """
+
+    css: str | None = None
+    xpath: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_string_is_css(cls, value: Any) -> Any:
+        return {"css": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Query:
+        if (self.css is None) == (self.xpath is None):
+            raise ValueError("give exactly one of 'css' or 'xpath'")
+        return self
+
+
+class FieldSelectors(_Model):
+    """Per-field queries for a listing page (or, on forums, for one post)."""
+
+    title: Query | None = None
+    text: Query | None = None
+    price: Query | None = None
+    currency: Query | None = None
+    seller: Query | None = None
+    posted_at: Query | None = None
+    images: Query | None = None
+    attachments: Query | None = Field(
+        default=None,
+        description="Links to attached or linked files (<a> elements); names, URLs, "
+        "extensions and shown sizes are recorded, content is never downloaded.",
+    )
+
+
+class ListingNavigation(_Model):
+    """How a listing site is walked: categories -> list pages -> listings."""
+
+    categories: Query | None = Field(
+        default=None, description="Links from a start page to category/list pages."
+    )
+    links: Query = Field(description="Links from a list page to listing pages.")
+    next_page: Query | None = Field(default=None, description="The next list page.")
+
+
+class ForumNavigation(_Model):
+    """How a forum is walked: index -> boards -> threads -> posts."""
+
+    boards: Query | None = Field(default=None, description="Links from the index to boards.")
+    threads: Query = Field(description="Links from a board page to threads.")
+    board_next_page: Query | None = None
+    thread_next_page: Query | None = None
+    thread_title: Query = Field(description="The thread's title on a thread page.")
+    posts: Query = Field(description="Each post's container element on a thread page.")
+    post_id: Query | None = Field(
+        default=None,
+        description="A stable id inside the post (e.g. '::attr(id)'); it becomes the "
+        "post's URL fragment. Without it the post text's hash is used.",
+    )
+
+
+class RobotsPolicy(_Model):
+    """Whether robots.txt is honoured. Ignoring it needs a written reason."""
+
+    policy: Literal["obey", "ignore"] = "obey"
+    justification: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_string_is_policy(cls, value: Any) -> Any:
+        return {"policy": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _ignoring_needs_reason(self) -> RobotsPolicy:
+        if self.policy == "ignore" and not (self.justification or "").strip():
+            raise ValueError(
+                "robots.txt may only be ignored with a written 'justification' "
+                "(e.g. the legal basis or the warrant reference)"
+            )
+        return self
+
+
+class RateLimit(_Model):
+    """Politeness towards one site; unset values fall back to the crawl defaults."""
+
+    delay: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="Seconds between requests to one domain."
+    )
+    concurrency_per_domain: PositiveInt | None = None
+    autothrottle: bool | None = None
+
+
+class Caps(_Model):
+    """Limits that stop crawler traps and oversized pages; unset = crawl defaults."""
+
+    max_pages: PositiveInt | None = None
+    max_depth: PositiveInt | None = None
+    max_download_bytes: PositiveInt | None = None
+    timeout: PositiveFloat | None = None
+
+
+def _check_cron(value: str | None) -> str | None:
+    if value is not None and not croniter.is_valid(value):
+        raise ValueError("a cron expression with five fields, e.g. '0 2 * * *' (02:00 nightly)")
+    return value
+
+
+class Source(_Model):
+    """One watched site, from one file in `config/sources/`."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    kind: Literal["marketplace", "forum", "file_sharing", "classifieds"]
+    enabled: bool = True
+    start_urls: Annotated[list[AnyHttpUrl], Field(min_length=1)]
+    allowed_domains: Annotated[list[str], Field(min_length=1)]
+    render: Literal["http"] = Field(
+        default="http",
+        description="'http' fetches pages as they are served; browser rendering is "
+        "not available in this version.",
+    )
+    robots: RobotsPolicy = RobotsPolicy()
+    listings: ListingNavigation | None = None
+    forum: ForumNavigation | None = None
+    fields: FieldSelectors = FieldSelectors()
+    rate_limit: RateLimit = RateLimit()
+    caps: Caps = Caps()
+    schedule: str | None = Field(default=None, description="Cron string for the scheduler.")
+
+    _check_schedule = field_validator("schedule")(_check_cron)
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _bare_domains(cls, domains: list[str]) -> list[str]:
+        for domain in domains:
+            if "/" in domain or ":" in domain or not domain.strip():
+                raise ValueError(
+                    f"'{domain}' is not a bare domain name: write e.g. 'example.org' "
+                    "without scheme, port or path"
+                )
+        return domains
+
+    @model_validator(mode="after")
+    def _navigation_matches_kind(self) -> Source:
+        if self.kind == "forum":
+            if self.forum is None:
+                raise ValueError("a 'forum' source needs a 'forum:' section (boards, threads, posts)")
+            if self.listings is not None:
+                raise ValueError("a 'forum' source uses 'forum:', not 'listings:'")
+        else:
+            if self.listings is None:
+                raise ValueError(
+                    f"a '{self.kind}' source needs a 'listings:' section "
+                    "(at least 'links', the query for links to listing pages)"
+                )
+            if self.forum is not None:
+                raise ValueError(f"'forum:' is only for kind 'forum', not '{self.kind}'")
+        return self
+
+
+class CrawlDefaults(_Model):
+    """Crawl settings every source starts from."""
+
+    user_agent: Annotated[str, Field(min_length=8)] = (
+        "armswatch/0.1 (law-enforcement research crawler; contact: set crawl.user_agent)"
+    )
+    robots: RobotsPolicy = RobotsPolicy()
+    delay: Annotated[float, Field(ge=0)] = 1.0
+    autothrottle: bool = True
+    concurrency_per_domain: PositiveInt = 2
+    max_pages: PositiveInt = 5000
+    max_depth: PositiveInt = 10
+    max_download_bytes: PositiveInt = 10 * 1024 * 1024
+    timeout: PositiveFloat = 30.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+
+class ClassifierSettings(_Model):
+    """Which classifier scores listings and where a label is switched on."""
+
+    kind: Literal["rules"] = "rules"
+    watchlist: Path = Field(
+        default=Path("watchlist.yaml"), description="Relative to the config directory."
+    )
+    thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: dict.fromkeys(LABELS, 0.5)
+    )
+    batch_size: PositiveInt = 32
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_labels(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(thresholds) - set(LABELS))
+        if unknown:
+            raise ValueError(f"unknown label(s) {unknown}; the labels are {list(LABELS)}")
+        return {**dict.fromkeys(LABELS, 0.5), **thresholds}
+
+
+class SqliteSettings(_Model):
+    path: Path | None = Field(
+        default=None, description="Database file; default <data_dir>/armswatch.sqlite3."
+    )
+    batch_size: PositiveInt = 50
+
+
+class Settings(_Model):
+    """`config/armswatch.yaml`."""
+
+    data_dir: Path = Path("./data")
+    store: Literal["sqlite"] = "sqlite"
+    sqlite: SqliteSettings = SqliteSettings()
+    classifier: ClassifierSettings = ClassifierSettings()
+    crawl: CrawlDefaults = CrawlDefaults()

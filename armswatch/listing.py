@@ -1,0 +1,79 @@
+"""The listing record: one offer or post, as crawled, classified and stored.
+
+`Listing` is also the Scrapy item the spiders yield; the pipelines fill in the
+fields after `content_sha256` in order (normalize, dedupe/version, classify).
+Field names are the public record format (`--json` output, exports).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from w3lib.url import canonicalize_url
+
+Change = Literal["new", "changed", "unchanged"]
+
+
+@dataclass
+class Attachment:
+    """A file linked from a listing. Its content is never downloaded by default."""
+
+    name: str
+    url: str
+    ext: str
+    size: str | None = None
+
+
+@dataclass
+class Listing:
+    id: str
+    source: str
+    url: str
+    title: str = ""
+    text: str = ""
+    price: float | None = None
+    currency: str | None = None
+    seller: str | None = None
+    posted_at: str | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+    lang: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    content_sha256: str | None = None
+    raw_sha256: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+    threat_score: float = 0.0
+    classifier_version: str | None = None
+    explanations: dict[str, list[str]] = field(default_factory=dict)
+    version: int = 1
+    change: Change | None = None
+    """Set by the dedupe step for this crawl; not a stored property."""
+
+    def to_record(self) -> dict[str, Any]:
+        """The stored/exported form (without the per-crawl `change` marker)."""
+        record = asdict(self)
+        record.pop("change")
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Listing:
+        data = dict(record)
+        data["attachments"] = [Attachment(**a) for a in data.get("attachments") or []]
+        return cls(**data)
+
+
+def listing_id(source: str, url: str) -> str:
+    """Stable id: SHA-256 of the source name and the canonical URL (fragment kept,
+    because forum posts are told apart by their anchor)."""
+    canonical = canonicalize_url(url, keep_fragments=True)
+    return hashlib.sha256(f"{source}\n{canonical}".encode()).hexdigest()[:32]
+
+
+def content_hash(listing: Listing) -> str:
+    """Hash of what an analyst reads; a change of it makes a new version."""
+    payload = "\x1f".join([listing.title, listing.text, listing.seller or ""])
+    return hashlib.sha256(payload.encode()).hexdigest()
