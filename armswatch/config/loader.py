@@ -148,9 +148,7 @@ def _read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:
 
 def _expand_env(data: Any) -> Any:
     if isinstance(data, str):
-        return _ENV_REFERENCE.sub(
-            lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), data
-        )
+        return _ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), data)
     if isinstance(data, list):
         return [_expand_env(v) for v in data]
     if isinstance(data, dict):
@@ -158,9 +156,7 @@ def _expand_env(data: Any) -> Any:
     return data
 
 
-def _validate(
-    model: type[M], data: Any, path: Path, problems: list[ConfigProblem]
-) -> M | None:
+def _validate(model: type[M], data: Any, path: Path, problems: list[ConfigProblem]) -> M | None:
     if data is None:
         return None
     if not isinstance(data, dict):

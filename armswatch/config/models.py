@@ -176,7 +176,9 @@ class Source(_Model):
     def _navigation_matches_kind(self) -> Source:
         if self.kind == "forum":
             if self.forum is None:
-                raise ValueError("a 'forum' source needs a 'forum:' section (boards, threads, posts)")
+                raise ValueError(
+                    "a 'forum' source needs a 'forum:' section (boards, threads, posts)"
+                )
             if self.listings is not None:
                 raise ValueError("a 'forum' source uses 'forum:', not 'listings:'")
         else:

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from armswatch.stores.base import CrawlRun, ListingVersion, SearchQuery, SearchResult, Store
+from armswatch.stores.base import (
+    CrawlRun,
+    ListingVersion,
+    SearchQuery,
+    SearchResult,
+    Store,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from armswatch.config import Config
 
-__all__ = ["CrawlRun", "ListingVersion", "SearchQuery", "SearchResult", "Store", "open_store"]
+__all__ = [
+    "CrawlRun",
+    "ListingVersion",
+    "SearchQuery",
+    "SearchResult",
+    "Store",
+    "StoreError",
+    "open_store",
+]
 
 
 def open_store(config: Config) -> Store:

@@ -14,6 +14,10 @@ from typing import Any, Protocol
 from armswatch.listing import Listing
 
 
+class StoreError(Exception):
+    """The store cannot be opened or written; the message says what to do."""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """Full-text query plus filters; every filter is optional."""

@@ -1,0 +1,31 @@
+"""The `armswatch` command line."""
+
+from __future__ import annotations
+
+import click
+
+from armswatch import __version__
+from armswatch.cli.configcmd import config_group
+from armswatch.cli.context import common_options
+from armswatch.cli.crawl import crawl, demo
+from armswatch.cli.query import search, show, sources
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="armswatch")
+@common_options
+def cli() -> None:
+    """armswatch: crawl marketplaces, forums and file-sharing sites, flag listings of
+    firearms, parts, ammunition and gun files, and search them.
+
+    Exit codes: 0 ok, 1 a crawl was incomplete, 2 bad configuration or usage,
+    3 not found, 4 the store is unavailable.
+    """
+
+
+for command in (crawl, demo, search, show, sources, config_group):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="armswatch")

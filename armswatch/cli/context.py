@@ -1,0 +1,108 @@
+"""Options every command takes, and turning failures into messages and exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from click.core import ParameterSource
+from rich.console import Console
+
+from armswatch.config import Config, ConfigError, load_config
+from armswatch.stores import Store, StoreError, open_store
+
+console = Console()
+errors = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Exit(IntEnum):
+    """Exit codes scripts can rely on."""
+
+    OK = 0
+    CRAWL_INCOMPLETE = 1
+    """A source could not be crawled completely (unreachable, failed)."""
+    BAD_CONFIG = 2
+    """Invalid configuration or command-line usage."""
+    NOT_FOUND = 3
+    """The listing or source asked for does not exist."""
+    STORE_UNAVAILABLE = 4
+    """The store could not be opened or written."""
+
+
+@dataclass
+class Options:
+    config_dir: Path | None = None
+    data_dir: Path | None = None
+
+
+def fail(message: str, code: Exit) -> None:
+    """Print what happened and what to do, then exit with `code`."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise SystemExit(int(code))
+
+
+def common_options(command: F) -> F:
+    """`--config` and `--data-dir`, accepted before or after the command name."""
+
+    def remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+        def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+            opts = ctx.ensure_object(Options)
+            from_env = ctx.get_parameter_source(param.name or "") is ParameterSource.ENVIRONMENT
+            # A value given on the command line wins over the environment, wherever given.
+            if value is not None and not (from_env and getattr(opts, name) is not None):
+                setattr(opts, name, value)
+            return value
+
+        return callback
+
+    command = click.option(
+        "--config",
+        "config_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="ARMSWATCH_CONFIG",
+        expose_value=False,
+        callback=remember("config_dir"),
+        help="Config directory (default: ./config, else the bundled one). Env: ARMSWATCH_CONFIG.",
+    )(command)
+    command = click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="ARMSWATCH_DATA_DIR",
+        expose_value=False,
+        callback=remember("data_dir"),
+        help="Data directory (store, evidence, logs). Env: ARMSWATCH_DATA_DIR.",
+    )(command)
+    return command
+
+
+def options() -> Options:
+    return click.get_current_context().ensure_object(Options)
+
+
+def load() -> Config:
+    """The configuration the command runs with, or a clear exit on mistakes."""
+    opts = options()
+    try:
+        return load_config(opts.config_dir, data_dir=opts.data_dir)
+    except ConfigError as exc:
+        fail(str(exc), Exit.BAD_CONFIG)
+        raise  # unreachable: fail() exits
+
+
+@contextmanager
+def store_of(config: Config) -> Iterator[Store]:
+    """The configured store, opened for one command; store failures exit clearly."""
+    try:
+        store = open_store(config)
+        try:
+            yield store
+        finally:
+            store.close()
+    except StoreError as exc:
+        fail(str(exc), Exit.STORE_UNAVAILABLE)

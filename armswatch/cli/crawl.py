@@ -1,0 +1,105 @@
+"""`armswatch crawl` and `armswatch demo`: run crawls with a live progress line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.live import Live
+
+from armswatch import LABELS
+from armswatch.cli.context import Exit, common_options, console, fail, load, options, store_of
+from armswatch.cli.output import listings_table, progress_line, report_table
+from armswatch.config import Config, ConfigError, load_config, resolve_config_dir
+from armswatch.stores import SearchQuery
+
+if TYPE_CHECKING:
+    from crawlers.runner import SourceReport
+
+DEMO_DATA_DIR = Path("armswatch-demo")
+
+
+def crawl_with_progress(
+    config: Config, names: list[str] | None, max_pages: int | None
+) -> list[SourceReport]:
+    try:
+        sources = config.select(names)
+    except KeyError as exc:
+        fail(str(exc.args[0]), Exit.BAD_CONFIG)
+    if not sources:
+        fail(
+            f"no enabled sources in {config.directory / 'sources'}: add a source file "
+            "or set 'enabled: true' (see README.md, 'Configuration').",
+            Exit.BAD_CONFIG,
+        )
+    from crawlers.runner import run_crawl  # Scrapy loads only for commands that crawl
+
+    console.print(
+        f"crawling {', '.join(s.name for s in sources)} into {config.data_dir} "
+        f"(log: {config.data_dir / 'logs'})"
+    )
+    with Live(progress_line([]), console=console, refresh_per_second=4, transient=True) as live:
+        reports = run_crawl(
+            config,
+            sources,
+            max_pages=max_pages,
+            on_progress=lambda reports: live.update(progress_line(reports)),
+        )
+    console.print(report_table(reports))
+    return reports
+
+
+@click.command()
+@click.argument("sources", nargs=-1)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop each source after N pages.")
+@common_options
+def crawl(sources: tuple[str, ...], max_pages: int | None) -> None:
+    """Crawl SOURCES (default: every enabled source) into the store.
+
+    Exits 1 when a source could not be crawled completely.
+    """
+    reports = crawl_with_progress(load(), list(sources), max_pages)
+    if not all(r.ok for r in reports):
+        raise SystemExit(int(Exit.CRAWL_INCOMPLETE))
+
+
+@click.command()
+@common_options
+def demo() -> None:
+    """Serve the bundled demo sites on 127.0.0.1, crawl them, show what was flagged.
+
+    The data directory (default ./armswatch-demo) is kept, so that
+    'armswatch --data-dir armswatch-demo search ...' works afterwards.
+    """
+    from armswatch.demo import DemoSites
+
+    data_dir = options().data_dir or DEMO_DATA_DIR
+    with DemoSites() as sites:
+        os.environ.update(sites.env())
+        try:
+            config = load_config(resolve_config_dir(None) / "demo", data_dir=data_dir)
+        except ConfigError as exc:
+            fail(str(exc), Exit.BAD_CONFIG)
+        console.print(
+            "demo sites: " + ", ".join(f"{name} {url}" for name, url in sites.urls.items())
+        )
+        reports = crawl_with_progress(config, None, None)
+
+    with store_of(config) as store:
+        flagged = store.search(SearchQuery(labels=LABELS, limit=15))
+        total = store.count()
+    title = f"flagged: {flagged.total} of {total} listings (top 15)"
+    console.print(listings_table(flagged.listings, title=title))
+    example_id = flagged.listings[0].id if flagged.listings else "ID"
+    prefix = f"armswatch --data-dir {data_dir}"
+    console.print(
+        "\nnext, try:\n"
+        f'  {prefix} search "fgc" --label blueprints\n'
+        f"  {prefix} search --label ammunition --lang de\n"
+        f"  {prefix} show {example_id}\n"
+        f"  {prefix} --config {config.directory} sources"
+    )
+    if not all(r.ok for r in reports):
+        raise SystemExit(int(Exit.CRAWL_INCOMPLETE))

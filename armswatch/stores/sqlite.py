@@ -1,0 +1,555 @@
+"""The SQLite store: one database file with full-text search, for one host.
+
+WAL mode lets `armswatch search` read while a crawl writes. Listing writes are
+grouped in one explicit transaction per batch, so a crash loses only the batch
+that was not committed yet. Full-text search is an FTS5 index over title, text
+and seller that accent-folds (`remove_diacritics 2`), so "replique" finds
+"réplique" in any script the Unicode tables know.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from armswatch.listing import Listing, content_hash
+from armswatch.stores.base import (
+    CrawlRun,
+    ListingVersion,
+    SearchQuery,
+    SearchResult,
+    StoreError,
+)
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_CHUNK = 500
+"""Ids per `IN (...)`: far below SQLite's bound-variable limit on every build (999 on old ones)."""
+
+_BUSY_TIMEOUT_MS = 10_000
+"""How long a writer or reader waits for another process's lock before failing."""
+
+_BM25_WEIGHTS = (3.0, 1.0, 2.0)
+"""Column weights for title, text, seller: a hit in a title says more than one in a long post."""
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: the initial schema.
+    """
+    CREATE TABLE IF NOT EXISTS listings (
+        pk INTEGER PRIMARY KEY,  -- explicit, so VACUUM keeps the FTS rowids valid
+        id TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        price REAL,
+        currency TEXT,
+        seller TEXT,
+        posted_at TEXT,
+        first_seen TEXT,
+        last_seen TEXT,
+        last_seen_epoch REAL,  -- last_seen as UTC seconds: what filters and sorting compare
+        lang TEXT,
+        attachments TEXT NOT NULL DEFAULT '[]',
+        images TEXT NOT NULL DEFAULT '[]',
+        content_sha256 TEXT,
+        raw_sha256 TEXT,
+        scores TEXT NOT NULL DEFAULT '{}',
+        labels TEXT NOT NULL DEFAULT '[]',
+        threat_score REAL NOT NULL DEFAULT 0,
+        classifier_version TEXT,
+        explanations TEXT NOT NULL DEFAULT '{}',
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX IF NOT EXISTS listings_source ON listings(source);
+    CREATE INDEX IF NOT EXISTS listings_lang ON listings(lang);
+    CREATE INDEX IF NOT EXISTS listings_seller ON listings(seller);
+    CREATE INDEX IF NOT EXISTS listings_last_seen ON listings(last_seen_epoch);
+    CREATE INDEX IF NOT EXISTS listings_threat
+        ON listings(threat_score DESC, last_seen_epoch DESC);
+
+    CREATE TABLE IF NOT EXISTS listing_scores (
+        listing_id TEXT NOT NULL REFERENCES listings(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        score REAL NOT NULL,
+        PRIMARY KEY (listing_id, label)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS listing_scores_label ON listing_scores(label, score);
+
+    CREATE TABLE IF NOT EXISTS listing_labels (
+        listing_id TEXT NOT NULL REFERENCES listings(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        PRIMARY KEY (listing_id, label)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS listing_labels_label ON listing_labels(label, listing_id);
+
+    CREATE TABLE IF NOT EXISTS versions (
+        listing_id TEXT NOT NULL REFERENCES listings(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        seen_at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        price REAL,
+        currency TEXT,
+        content_sha256 TEXT NOT NULL,
+        raw_sha256 TEXT,
+        PRIMARY KEY (listing_id, version)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS crawl_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        stats TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX IF NOT EXISTS crawl_runs_source ON crawl_runs(source, id);
+
+    CREATE VIRTUAL TABLE IF NOT EXISTS listings_fts USING fts5(
+        title, text, seller,
+        content='listings', content_rowid='pk',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER IF NOT EXISTS listings_fts_insert AFTER INSERT ON listings BEGIN
+        INSERT INTO listings_fts(rowid, title, text, seller)
+        VALUES (new.pk, new.title, new.text, new.seller);
+    END;
+    CREATE TRIGGER IF NOT EXISTS listings_fts_delete AFTER DELETE ON listings BEGIN
+        INSERT INTO listings_fts(listings_fts, rowid, title, text, seller)
+        VALUES ('delete', old.pk, old.title, old.text, old.seller);
+    END;
+    CREATE TRIGGER IF NOT EXISTS listings_fts_update
+    AFTER UPDATE OF title, text, seller ON listings BEGIN
+        INSERT INTO listings_fts(listings_fts, rowid, title, text, seller)
+        VALUES ('delete', old.pk, old.title, old.text, old.seller);
+        INSERT INTO listings_fts(rowid, title, text, seller)
+        VALUES (new.pk, new.title, new.text, new.seller);
+    END;
+    """,
+)
+"""`_MIGRATIONS[n]` takes the schema from version n to n + 1; append, never edit."""
+
+_JSON_FIELDS = frozenset({"attachments", "images", "scores", "labels", "explanations"})
+_FIELDS: tuple[str, ...] = (
+    "id", "source", "url", "title", "text", "price", "currency", "seller", "posted_at",
+    "first_seen", "last_seen", "lang", "attachments", "images", "content_sha256", "raw_sha256",
+    "scores", "labels", "threat_score", "classifier_version", "explanations", "version",
+)  # fmt: skip
+"""The stored `Listing` fields, in column order (all but the per-crawl `change`)."""
+
+_SELECT = "SELECT " + ", ".join(f"l.{name}" for name in _FIELDS) + " FROM listings l"
+_CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+"""Primary result codes of a damaged file (extended codes are masked down to these)."""
+_QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
+
+
+class SqliteStore:
+    """A `Store` in one SQLite file. Use it from one thread; other processes may read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except (sqlite3.Error, StoreError) as exc:
+            self._conn.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise self._error(exc) from exc
+
+    # -- opening --------------------------------------------------------------
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        """A StoreError that names the file and says what the operator can do."""
+        if _is_corruption(exc):
+            return StoreError(
+                f"{self.path} is not a SQLite database or is corrupt ({exc}); "
+                "move it aside or point --data-dir elsewhere"
+            )
+        return StoreError(
+            f"cannot open the store {self.path} ({exc}); check that it is a writable "
+            "SQLite file, or point --data-dir elsewhere"
+        )
+
+    def _migrate(self) -> None:
+        """Bring the schema to `SCHEMA_VERSION`; refuse a file from a newer armswatch."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            row = self._conn.execute("SELECT version FROM schema_version").fetchone()
+            current = row[0] if row else 0
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {current}, newer than this armswatch "
+                    f"knows ({SCHEMA_VERSION}); upgrade armswatch or point --data-dir elsewhere"
+                )
+            for script in _MIGRATIONS[current:]:
+                for statement in _statements(script):
+                    self._conn.execute(statement)
+            if row is None:
+                self._conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            elif current != SCHEMA_VERSION:
+                self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _corruption_as_store_error(self) -> Iterator[None]:
+        """Turn a corrupt page met mid-use into the same clear StoreError as at open."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if _is_corruption(exc):
+                raise self._error(exc) from exc
+            raise
+
+    # -- reading --------------------------------------------------------------
+
+    def get(self, listing_id: str) -> Listing | None:
+        return self.get_many([listing_id]).get(listing_id)
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Listing]:
+        """The stored listings among `ids`, by id; asked in chunks under the variable limit."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Listing] = {}
+        with self._corruption_as_store_error():
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                rows = self._conn.execute(
+                    f"{_SELECT} WHERE l.id IN ({_marks(chunk)})", chunk
+                ).fetchall()
+                found.update((row[0], _listing(row)) for row in rows)
+        return found
+
+    def versions(self, listing_id: str) -> list[ListingVersion]:
+        """All versions, oldest first."""
+        with self._corruption_as_store_error():
+            rows = self._conn.execute(
+                "SELECT version, seen_at, title, text, price, currency, content_sha256, raw_sha256"
+                " FROM versions WHERE listing_id = ? ORDER BY version",
+                (listing_id,),
+            ).fetchall()
+        return [ListingVersion(*row) for row in rows]
+
+    def count(self) -> int:
+        with self._corruption_as_store_error():
+            return int(self._conn.execute("SELECT count(*) FROM listings").fetchone()[0])
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Rank by bm25 when there is text, else by threat score and recency.
+
+        The text is user input: it is turned into quoted FTS5 terms (see
+        `fts_query`), so no character of it is read as FTS5 syntax.
+        """
+        if query.limit < 0 or query.offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        where, params = _filters(query)
+        match = fts_query(query.text)
+        if match:
+            source = "listings_fts JOIN listings l ON l.pk = listings_fts.rowid"
+            where.insert(0, "listings_fts MATCH ?")
+            params.insert(0, match)
+            weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
+            order = f"bm25(listings_fts, {weights}), l.threat_score DESC"
+        else:
+            source = "listings l"
+            order = "l.threat_score DESC"
+        order += ", l.last_seen_epoch DESC, l.pk"
+        condition = " WHERE " + " AND ".join(where) if where else ""
+        columns = ", ".join(f"l.{name}" for name in _FIELDS)
+        with self._corruption_as_store_error():
+            total = self._conn.execute(
+                f"SELECT count(*) FROM {source}{condition}", params
+            ).fetchone()[0]
+            rows = self._conn.execute(
+                f"SELECT {columns} FROM {source}{condition} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+        return SearchResult(total=int(total), listings=[_listing(row) for row in rows])
+
+    # -- writing --------------------------------------------------------------
+
+    def write(self, listing: Listing) -> None:
+        """Store `listing` per `listing.change`, inside the open batch (see `commit`).
+
+        The stored state wins over a stale `change`: a listing already stored gets
+        a new version even when marked "new" (another crawl got there first), and a
+        missing one is inserted whatever its mark. `listing.version` and
+        `listing.first_seen` are set to the stored values, so the item that goes on
+        down the pipeline matches the record.
+        """
+        if listing.change is None:
+            raise ValueError(f"listing {listing.id} has no change marker; run dedupe first")
+        with self._corruption_as_store_error():
+            self._begin()
+            stored = self._conn.execute(
+                "SELECT first_seen, version FROM listings WHERE id = ?", (listing.id,)
+            ).fetchone()
+            if stored is None:
+                self._insert(listing)
+            elif listing.change == "unchanged":
+                self._touch(listing, first_seen=stored[0], version=stored[1])
+            else:
+                self._add_version(listing, first_seen=stored[0])
+
+    def commit(self) -> None:
+        """Make every write since the last commit durable."""
+        if self._conn.in_transaction:
+            with self._corruption_as_store_error():
+                self._conn.execute("COMMIT")
+
+    def start_run(self, source: str, started_at: str) -> CrawlRun:
+        """Record a run at once (committing pending writes): a crash then leaves it "running"."""
+        run = CrawlRun(source=source, started_at=started_at)
+        with self._corruption_as_store_error():
+            self._begin()
+            cursor = self._conn.execute(
+                "INSERT INTO crawl_runs (source, started_at, finished_at, status, stats)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (run.source, run.started_at, run.finished_at, run.status, _dump(run.stats)),
+            )
+            run.id = cursor.lastrowid
+            self.commit()
+        return run
+
+    def finish_run(self, run: CrawlRun) -> None:
+        """Record the run's end and stats, committing pending writes with it, so a
+        finished run never describes writes that were lost."""
+        if run.id is None:
+            raise ValueError("finish_run needs a run returned by start_run")
+        with self._corruption_as_store_error():
+            self._begin()
+            self._conn.execute(
+                "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
+                (run.finished_at, run.status, _dump(run.stats), run.id),
+            )
+            self.commit()
+
+    def last_runs(self) -> dict[str, CrawlRun]:
+        """The latest run of every source that has one."""
+        with self._corruption_as_store_error():
+            rows = self._conn.execute(
+                "SELECT id, source, started_at, finished_at, status, stats FROM crawl_runs"
+                " WHERE id IN (SELECT max(id) FROM crawl_runs GROUP BY source) ORDER BY source"
+            ).fetchall()
+        return {
+            source: CrawlRun(
+                source=source,
+                started_at=started_at,
+                finished_at=finished_at,
+                status=status,
+                stats=json.loads(stats),
+                id=run_id,
+            )
+            for run_id, source, started_at, finished_at, status, stats in rows
+        }
+
+    def close(self) -> None:
+        """Close the file; writes not committed are rolled back, as a crash would lose them."""
+        if self._conn.in_transaction:
+            logger.warning("closing %s with uncommitted writes; they are discarded", self.path)
+            self._conn.execute("ROLLBACK")
+        self._conn.close()
+
+    def _begin(self) -> None:
+        """Open the batch transaction if none is open. IMMEDIATE takes the write lock
+        up front, so a busy database is waited for (busy_timeout) instead of failing
+        when a read inside the transaction turns into a write."""
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+
+    def _insert(self, listing: Listing) -> None:
+        listing.version = 1
+        record = _columns(listing)
+        names = [*record, "last_seen_epoch"]
+        self._conn.execute(
+            f"INSERT INTO listings ({', '.join(names)}) VALUES ({_marks(names)})",
+            [*record.values(), _epoch(listing.last_seen)],
+        )
+        self._write_scores(listing)
+        self._insert_version(listing)
+
+    def _add_version(self, listing: Listing, first_seen: str | None) -> None:
+        (latest,) = self._conn.execute(
+            "SELECT max(version) FROM versions WHERE listing_id = ?", (listing.id,)
+        ).fetchone()
+        listing.version = (latest or 0) + 1
+        listing.first_seen = first_seen
+        record = _columns(listing)
+        del record["id"]
+        assignments = ", ".join(f"{name} = ?" for name in record)
+        self._conn.execute(
+            f"UPDATE listings SET {assignments}, last_seen_epoch = ? WHERE id = ?",
+            [*record.values(), _epoch(listing.last_seen), listing.id],
+        )
+        self._conn.execute("DELETE FROM listing_scores WHERE listing_id = ?", (listing.id,))
+        self._conn.execute("DELETE FROM listing_labels WHERE listing_id = ?", (listing.id,))
+        self._write_scores(listing)
+        self._insert_version(listing)
+
+    def _touch(self, listing: Listing, first_seen: str | None, version: int) -> None:
+        """An unchanged listing: only when it was seen (and its raw bytes) move."""
+        listing.version = version
+        listing.first_seen = first_seen
+        self._conn.execute(
+            "UPDATE listings SET last_seen = ?, last_seen_epoch = ?, raw_sha256 = ? WHERE id = ?",
+            (listing.last_seen, _epoch(listing.last_seen), listing.raw_sha256, listing.id),
+        )
+
+    def _write_scores(self, listing: Listing) -> None:
+        """The indexable copies of scores and labels that `search` filters on."""
+        self._conn.executemany(
+            "INSERT INTO listing_scores (listing_id, label, score) VALUES (?, ?, ?)",
+            [(listing.id, label, score) for label, score in listing.scores.items()],
+        )
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO listing_labels (listing_id, label) VALUES (?, ?)",
+            [(listing.id, label) for label in listing.labels],
+        )
+
+    def _insert_version(self, listing: Listing) -> None:
+        self._conn.execute(
+            "INSERT INTO versions (listing_id, version, seen_at, title, text, price, currency,"
+            " content_sha256, raw_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                listing.id,
+                listing.version,
+                listing.last_seen or listing.first_seen or datetime.now(UTC).isoformat(),
+                listing.title,
+                listing.text,
+                listing.price,
+                listing.currency,
+                listing.content_sha256 or content_hash(listing),
+                listing.raw_sha256,
+            ),
+        )
+
+
+def fts_query(text: str) -> str:
+    """User text as a safe FTS5 query: every term quoted, all terms ANDed.
+
+    `"a phrase"` in the text stays a phrase; a trailing `*` on an unquoted term
+    makes it a prefix search. Terms without a letter or digit (`(`, `-`, `*`)
+    are dropped, since the tokenizer would make them empty phrases that match
+    nothing; text with no term left gives "" (a filter-only search).
+    """
+    terms = []
+    for phrase, word in _QUERY_PART.findall(unicodedata.normalize("NFC", text)):
+        body, prefix = (phrase, False) if phrase else (word.rstrip("*"), word.endswith("*"))
+        if not any(ch.isalnum() for ch in body):
+            continue
+        quoted = '"' + body.replace('"', '""') + '"'
+        terms.append(quoted + "*" if prefix else quoted)
+    return " AND ".join(terms)
+
+
+def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
+    """SQL conditions on `listings l` and their parameters, one per filter given."""
+    where: list[str] = []
+    params: list[Any] = []
+    if query.labels:
+        where.append(
+            "EXISTS (SELECT 1 FROM listing_labels ll WHERE ll.listing_id = l.id"
+            f" AND ll.label IN ({_marks(query.labels)}))"
+        )
+        params.extend(query.labels)
+    if query.min_score is not None:
+        if query.labels:
+            where.append(
+                "EXISTS (SELECT 1 FROM listing_scores ls WHERE ls.listing_id = l.id"
+                f" AND ls.label IN ({_marks(query.labels)}) AND ls.score >= ?)"
+            )
+            params.extend([*query.labels, query.min_score])
+        else:
+            where.append("l.threat_score >= ?")
+            params.append(query.min_score)
+    for column, values in (
+        ("source", query.sources),
+        ("lang", query.langs),
+        ("seller", query.sellers),
+    ):
+        if values:
+            where.append(f"l.{column} IN ({_marks(values)})")
+            params.extend(values)
+    if query.since is not None:
+        where.append("l.last_seen_epoch >= ?")
+        params.append(_utc(query.since).timestamp())
+    if query.until is not None:
+        where.append("l.last_seen_epoch <= ?")
+        params.append(_utc(query.until).timestamp())
+    return where, params
+
+
+def _columns(listing: Listing) -> dict[str, Any]:
+    """The listing as column values: lists and dicts as JSON text."""
+    record = listing.to_record()
+    return {name: _dump(record[name]) if name in _JSON_FIELDS else record[name] for name in _FIELDS}
+
+
+def _listing(row: Sequence[Any]) -> Listing:
+    record = {
+        name: json.loads(value) if name in _JSON_FIELDS else value
+        for name, value in zip(_FIELDS, row, strict=True)
+    }
+    return Listing.from_record(record)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _marks(values: Sized) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _utc(moment: datetime) -> datetime:
+    """A naive datetime is taken as UTC, the zone every stored timestamp is in."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _epoch(timestamp: str | None) -> float | None:
+    """An ISO-8601 timestamp as UTC seconds, so `2026-11-23T10:00:00Z` and
+    `...+00:00` (or another offset) compare as the same moment; None if unreadable."""
+    if not timestamp:
+        return None
+    try:
+        return _utc(datetime.fromisoformat(timestamp)).timestamp()
+    except ValueError:
+        return None
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _CORRUPT_CODES
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script split into statements (trigger bodies kept whole), so that
+    each runs inside the migration transaction; `executescript` would commit first."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    return statements

@@ -1,0 +1,112 @@
+"""Run a crawl of one or more sources in this process and report what each did.
+
+Scrapy's reactor cannot be restarted, so `run_crawl` can be called once per
+process; the CLI and the scheduler (in a child process) call it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+
+from armswatch.config import Config, Source
+from crawlers.extensions.jobstate import discard_if_killed
+from crawlers.runtime import Runtime
+from crawlers.settings import crawler_settings, job_dir
+from crawlers.spiders.forum import ForumSpider
+from crawlers.spiders.listing import ListingSpider
+
+logger = logging.getLogger(__name__)
+
+FINISHED_REASONS = {"finished", "closespider_pagecount"}
+
+
+@dataclass
+class SourceReport:
+    """What one source's crawl did; `status` is what an operator reads."""
+
+    source: str
+    reason: str = "not started"
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, key: str) -> int:
+        return int(self.stats.get(key, 0))
+
+    @property
+    def pages(self) -> int:
+        return self.count("response_received_count")
+
+    @property
+    def status(self) -> str:
+        if self.reason == "shutdown":
+            return "interrupted (resumes next run)"
+        if self.reason not in FINISHED_REASONS:
+            return f"failed ({self.reason})"
+        if self.pages == 0 and self.count("armswatch/fetch_failed"):
+            return "unreachable"
+        if self.reason == "closespider_pagecount":
+            return "stopped at page cap"
+        return "ok"
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"ok", "stopped at page cap"}
+
+
+ProgressCallback = Callable[[list[SourceReport]], None]
+
+
+def run_crawl(
+    config: Config,
+    sources: list[Source],
+    *,
+    max_pages: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    log_file: Path | None = None,
+) -> list[SourceReport]:
+    """Crawl `sources` concurrently (one Scrapy crawler each) into the configured store."""
+    runtime = Runtime.open(config)
+    log_file = log_file or _default_log_file(config)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    process = CrawlerProcess(
+        {"LOG_FILE": str(log_file), "LOG_LEVEL": "INFO", "LOG_FILE_APPEND": True},
+        install_root_handler=True,
+    )
+    crawlers: list[tuple[Source, Crawler]] = []
+    try:
+        for source in sources:
+            if discard_if_killed(job_dir(config, source)):
+                logger.warning("the previous crawl of %s was killed; starting it over", source.name)
+            spider_cls = ForumSpider if source.kind == "forum" else ListingSpider
+            crawler = Crawler(spider_cls, crawler_settings(config, source, max_pages))
+            process.crawl(crawler, source=source, runtime=runtime)
+            crawlers.append((source, crawler))
+
+        def snapshot() -> list[SourceReport]:
+            return [_report(source, crawler) for source, crawler in crawlers]
+
+        if on_progress is not None:
+            from twisted.internet import task
+
+            task.LoopingCall(lambda: on_progress(snapshot())).start(0.5, now=False)
+        process.start()
+        return snapshot()
+    finally:
+        runtime.close()
+
+
+def _report(source: Source, crawler: Crawler) -> SourceReport:
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    reason = stats.get("finish_reason") or ("running" if crawler.crawling else "not started")
+    return SourceReport(source=source.name, reason=str(reason), stats=dict(stats))
+
+
+def _default_log_file(config: Config) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return config.data_dir / "logs" / f"crawl-{stamp}.log"

@@ -1,0 +1,25 @@
+"""What the item pipelines share: access to the crawl's runtime."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from scrapy.crawler import Crawler
+
+from crawlers.runtime import Runtime
+
+
+class RuntimePipeline:
+    """A pipeline step that needs the store, classifier or config of the crawl."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.crawler.spider.runtime  # type: ignore[union-attr]
+        return runtime

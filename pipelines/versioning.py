@@ -1,0 +1,36 @@
+"""Dedupe and version: compare a crawled listing with its stored state.
+
+An unchanged listing keeps its scores (it is not classified again) and only
+its `last_seen` moves; changed text, title, seller or price makes a new
+version, so the price history is kept.
+"""
+
+from __future__ import annotations
+
+from armswatch.listing import Listing
+from pipelines.base import RuntimePipeline
+
+
+class VersioningPipeline(RuntimePipeline):
+    def process_item(self, item: Listing) -> Listing:
+        stored = self.runtime.store.get(item.id)
+        if stored is None:
+            item.change = "new"
+            item.first_seen = item.last_seen
+            item.version = 1
+            return item
+        item.first_seen = stored.first_seen
+        same_content = stored.content_sha256 == item.content_sha256
+        same_price = (stored.price, stored.currency) == (item.price, item.currency)
+        if same_content and same_price:
+            item.change = "unchanged"
+            item.version = stored.version
+            item.scores = stored.scores
+            item.labels = stored.labels
+            item.threat_score = stored.threat_score
+            item.classifier_version = stored.classifier_version
+            item.explanations = stored.explanations
+        else:
+            item.change = "changed"
+            item.version = stored.version + 1
+        return item
