@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.utils.reactor import install_reactor, is_reactor_installed
 
 from armswatch.config import Config, Source
 from crawlers.extensions.jobstate import discard_if_killed
@@ -24,6 +25,7 @@ from crawlers.spiders.listing import ListingSpider
 
 logger = logging.getLogger(__name__)
 
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FINISHED_REASONS = {"finished", "closespider_pagecount"}
 
 
@@ -74,17 +76,25 @@ def run_crawl(
     runtime = Runtime.open(config)
     log_file = log_file or _default_log_file(config)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    process = CrawlerProcess(
-        {"LOG_FILE": str(log_file), "LOG_LEVEL": "INFO", "LOG_FILE_APPEND": True},
-        install_root_handler=True,
-    )
+    logging_settings = {
+        "LOG_FILE": str(log_file),
+        "LOG_LEVEL": "INFO",
+        "LOG_FILE_APPEND": True,
+        "LOG_INSTALL_ROOT_HANDLER": True,
+    }
+    process = CrawlerProcess(logging_settings)
+    if not is_reactor_installed():
+        # Every source has its own Crawler (own settings); the reactor they share
+        # must exist before the first one is built.
+        install_reactor(ASYNCIO_REACTOR)
     crawlers: list[tuple[Source, Crawler]] = []
     try:
         for source in sources:
             if discard_if_killed(job_dir(config, source)):
                 logger.warning("the previous crawl of %s was killed; starting it over", source.name)
             spider_cls = ForumSpider if source.kind == "forum" else ListingSpider
-            crawler = Crawler(spider_cls, crawler_settings(config, source, max_pages))
+            settings = {**crawler_settings(config, source, max_pages), **logging_settings}
+            crawler = Crawler(spider_cls, settings)
             process.crawl(crawler, source=source, runtime=runtime)
             crawlers.append((source, crawler))
 

@@ -1,5 +1,6 @@
 """Signals of armswatch's own, sent through Scrapy's signal manager."""
 
 fetch_failed = object()
-"""A request could not be completed (network error, timeout, size cap, robots.txt).
-Arguments: `request`, `reason` (a one-line explanation)."""
+"""A request was not completed. Arguments: `request`, `reason` (one line), and
+`refused`: True when armswatch chose not to fetch it (robots.txt, offsite),
+False when fetching failed (network error, timeout, size cap)."""

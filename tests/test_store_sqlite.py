@@ -208,6 +208,29 @@ def test_stale_change_markers_follow_the_stored_state(store: SqliteStore) -> Non
     assert [v.version for v in store.versions("b2")] == [1]
 
 
+def test_a_failed_write_leaves_nothing_behind(store: SqliteStore) -> None:
+    store.write(make("a1", title="Trigger group"))
+    broken = make("b2", title="Trigger kit", scores={"parts": None})  # type: ignore[dict-item]
+
+    with pytest.raises(sqlite3.IntegrityError):
+        store.write(broken)
+    store.commit()
+
+    assert set(store.get_many(["a1", "b2"])) == {"a1"}
+    assert store.versions("b2") == []
+    assert ids(store, text="trigger") == ["a1"]
+
+
+def test_missing_content_hash_is_computed(store: SqliteStore) -> None:
+    listing = make("a1", title="Bayonet")
+    listing.content_sha256 = None
+
+    fill(store, listing)
+
+    assert listing.content_sha256 == content_hash(listing)
+    assert store.versions("a1")[0].content_sha256 == listing.content_sha256
+
+
 def test_get_many_chunks_long_id_lists(store: SqliteStore) -> None:
     fill(store, *(make(f"id{n}") for n in range(1200)))
 

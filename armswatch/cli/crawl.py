@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +18,29 @@ from armswatch.config import Config, ConfigError, load_config, resolve_config_di
 from armswatch.stores import SearchQuery
 
 if TYPE_CHECKING:
+    from armswatch.demo import DemoSites
     from crawlers.runner import SourceReport
 
 DEMO_DATA_DIR = Path("armswatch-demo")
+
+
+@contextmanager
+def _demo_sites() -> Iterator[DemoSites]:
+    """The demo sites on their usual ports, so that listing ids (which hash the
+    URL) stay the same from one demo run to the next; on free ports if taken."""
+    from armswatch.demo import DEFAULT_PORTS, DemoSites
+
+    try:
+        sites = DemoSites(ports=DEFAULT_PORTS)
+        sites.start()
+    except OSError:
+        sites.stop()
+        sites = DemoSites()
+        sites.start()
+    try:
+        yield sites
+    finally:
+        sites.stop()
 
 
 def crawl_with_progress(
@@ -73,19 +95,21 @@ def demo() -> None:
     The data directory (default ./armswatch-demo) is kept, so that
     'armswatch --data-dir armswatch-demo search ...' works afterwards.
     """
-    from armswatch.demo import DemoSites
-
     data_dir = options().data_dir or DEMO_DATA_DIR
-    with DemoSites() as sites:
+    with _demo_sites() as sites:
         os.environ.update(sites.env())
         try:
             config = load_config(resolve_config_dir(None) / "demo", data_dir=data_dir)
         except ConfigError as exc:
             fail(str(exc), Exit.BAD_CONFIG)
+        for site, reason in sites.skipped.items():
+            console.print(f"[yellow]note:[/] the {site} demo site is not served: {reason}")
+        offered = set(sites.urls)
+        names = [n for n in config.sources if n.removeprefix("demo-") in offered]
         console.print(
             "demo sites: " + ", ".join(f"{name} {url}" for name, url in sites.urls.items())
         )
-        reports = crawl_with_progress(config, None, None)
+        reports = crawl_with_progress(config, names, None)
 
     with store_of(config) as store:
         flagged = store.search(SearchQuery(labels=LABELS, limit=15))

@@ -104,11 +104,15 @@ def listing_panel(listing: Listing, versions: list[ListingVersion]) -> Group:
 
 
 def report_table(reports: list[SourceReport]) -> Table:
-    table = Table(title="crawl summary")
-    table.add_column("source")
-    table.add_column("status")
-    for column in ("pages", "new", "changed", "unchanged", "flagged", "failed fetches", "dropped"):
-        table.add_column(column, justify="right")
+    table = Table(
+        title="crawl summary",
+        caption="failed: fetches that failed (see the audit trail); refused: not fetched "
+        "(robots.txt); dropped: pages with no listing text, or refused by the store",
+    )
+    table.add_column("source", no_wrap=True)
+    table.add_column("status", min_width=6)
+    for column in ("pages", "new", "changed", "same", "flagged", "failed", "refused", "dropped"):
+        table.add_column(column, justify="right", min_width=len(column))
     for r in reports:
         table.add_row(
             r.source,
@@ -119,6 +123,7 @@ def report_table(reports: list[SourceReport]) -> Table:
             str(r.count("armswatch/listings_unchanged")),
             str(r.count("armswatch/flagged")),
             str(r.count("armswatch/fetch_failed")),
+            str(r.count("armswatch/refused")),
             str(r.count("armswatch/dropped_empty") + r.count("armswatch/rejected")),
         )
     return table

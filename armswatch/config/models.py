@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
+from cssselect import SelectorSyntaxError
+from parsel import Selector
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
@@ -46,6 +48,12 @@ class Query(_Model):
     def _exactly_one(self) -> Query:
         if (self.css is None) == (self.xpath is None):
             raise ValueError("give exactly one of 'css' or 'xpath'")
+        probe = Selector(text="<html></html>")
+        try:
+            probe.css(self.css) if self.css is not None else probe.xpath(self.xpath or "")
+        except (ValueError, SelectorSyntaxError) as exc:
+            kind = "CSS" if self.css is not None else "XPath"
+            raise ValueError(f"a valid {kind} query ({exc})") from None
         return self
 
 

@@ -148,10 +148,11 @@ _FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 """The stored `Listing` fields, in column order (all but the per-crawl `change`)."""
 
-_SELECT = "SELECT " + ", ".join(f"l.{name}" for name in _FIELDS) + " FROM listings l"
+_COLUMNS = ", ".join(f"l.{name}" for name in _FIELDS)
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 """Primary result codes of a damaged file (extended codes are masked down to these)."""
 _QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
+"""A query's parts: a "quoted phrase" or a run of non-space characters."""
 
 
 class SqliteStore:
@@ -166,15 +167,18 @@ class SqliteStore:
             raise self._error(exc) from exc
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            (mode,) = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode != "wal":
+                logger.warning("%s cannot use WAL (%s): searches wait for writes", path, mode)
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except (sqlite3.Error, StoreError) as exc:
+        except sqlite3.Error as exc:
             self._conn.close()
-            if isinstance(exc, StoreError):
-                raise
             raise self._error(exc) from exc
+        except StoreError:
+            self._conn.close()
+            raise
 
     # -- opening --------------------------------------------------------------
 
@@ -237,7 +241,7 @@ class SqliteStore:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 rows = self._conn.execute(
-                    f"{_SELECT} WHERE l.id IN ({_marks(chunk)})", chunk
+                    f"SELECT {_COLUMNS} FROM listings l WHERE l.id IN ({_marks(chunk)})", chunk
                 ).fetchall()
                 found.update((row[0], _listing(row)) for row in rows)
         return found
@@ -277,13 +281,12 @@ class SqliteStore:
             order = "l.threat_score DESC"
         order += ", l.last_seen_epoch DESC, l.pk"
         condition = " WHERE " + " AND ".join(where) if where else ""
-        columns = ", ".join(f"l.{name}" for name in _FIELDS)
         with self._corruption_as_store_error():
             total = self._conn.execute(
                 f"SELECT count(*) FROM {source}{condition}", params
             ).fetchone()[0]
             rows = self._conn.execute(
-                f"SELECT {columns} FROM {source}{condition} ORDER BY {order} LIMIT ? OFFSET ?",
+                f"SELECT {_COLUMNS} FROM {source}{condition} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, query.limit, query.offset],
             ).fetchall()
         return SearchResult(total=int(total), listings=[_listing(row) for row in rows])
@@ -301,17 +304,27 @@ class SqliteStore:
         """
         if listing.change is None:
             raise ValueError(f"listing {listing.id} has no change marker; run dedupe first")
+        listing.content_sha256 = listing.content_sha256 or content_hash(listing)
         with self._corruption_as_store_error():
             self._begin()
-            stored = self._conn.execute(
-                "SELECT first_seen, version FROM listings WHERE id = ?", (listing.id,)
-            ).fetchone()
-            if stored is None:
-                self._insert(listing)
-            elif listing.change == "unchanged":
-                self._touch(listing, first_seen=stored[0], version=stored[1])
-            else:
-                self._add_version(listing, first_seen=stored[0])
+            # A savepoint makes each write all-or-nothing: a listing that fails
+            # half-way leaves nothing behind for the batch's commit.
+            self._conn.execute("SAVEPOINT write_listing")
+            try:
+                stored = self._conn.execute(
+                    "SELECT first_seen, version FROM listings WHERE id = ?", (listing.id,)
+                ).fetchone()
+                if stored is None:
+                    self._insert(listing)
+                elif listing.change == "unchanged":
+                    self._touch(listing, first_seen=stored[0], version=stored[1])
+                else:
+                    self._add_version(listing, first_seen=stored[0])
+            except BaseException:
+                self._conn.execute("ROLLBACK TO write_listing")
+                raise
+            finally:
+                self._conn.execute("RELEASE write_listing")
 
     def commit(self) -> None:
         """Make every write since the last commit durable."""
@@ -440,7 +453,7 @@ class SqliteStore:
                 listing.text,
                 listing.price,
                 listing.currency,
-                listing.content_sha256 or content_hash(listing),
+                listing.content_sha256,
                 listing.raw_sha256,
             ),
         )

@@ -66,8 +66,8 @@ class AuditTrail:
             content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
         )
 
-    def fetch_failed(self, request: Request, reason: str) -> None:
-        self._write("fetch_failed", url=request.url, reason=reason)
+    def fetch_failed(self, request: Request, reason: str, refused: bool) -> None:
+        self._write("refused" if refused else "fetch_failed", url=request.url, reason=reason)
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
         self._write("item_dropped", url=getattr(item, "url", None), reason=str(exception))

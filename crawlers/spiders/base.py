@@ -9,6 +9,7 @@ from typing import Any
 
 import scrapy
 from parsel import Selector, SelectorList
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -80,9 +81,16 @@ class SourceSpider(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        """Record a fetch that failed, so that nothing is lost without a trace."""
+        """Record a fetch that failed or was refused, so nothing is lost without a trace."""
         request = failure.request  # type: ignore[attr-defined]
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
-        self.logger.warning("could not fetch %s (%s)", request.url, reason)
-        self.crawler.stats.inc_value("armswatch/fetch_failed")
-        self.crawler.signals.send_catch_log(signals.fetch_failed, request=request, reason=reason)
+        refused = failure.check(IgnoreRequest) is not None
+        if refused:
+            self.logger.info("did not fetch %s (%s)", request.url, reason)
+            self.crawler.stats.inc_value("armswatch/refused")
+        else:
+            self.logger.warning("could not fetch %s (%s)", request.url, reason)
+            self.crawler.stats.inc_value("armswatch/fetch_failed")
+        self.crawler.signals.send_catch_log(
+            signals.fetch_failed, request=request, reason=reason, refused=refused
+        )
