@@ -576,3 +576,29 @@ def test_agora_with_configured_selectors() -> None:
     assert [(a.url, a.ext) for a in fields.attachments] == [
         ("http://casiberia.com/img/art/pdf/ki-ahern-oct10.pdf", "pdf")
     ]
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        (json_ld({"@type": "Product", "name": "x", "datePosted": "2026-03-01T10:00:00Z"}),
+         "<h1>x</h1>", "2026-03-01T10:00:00"),
+        (json_ld({"@type": "Product", "name": "x",
+                  "offers": {"@type": "Offer", "price": "5", "validFrom": "2026-04-02"}}),
+         "<h1>x</h1>", "2026-04-02"),
+        ('<meta property="article:published_time" content="2026-05-03T08:00:00+00:00">',
+         "<h1>x</h1>", "2026-05-03T08:00:00"),
+        ("", '<h1>x</h1><p>Listed <time datetime="2026-06-04">4 June</time></p>', "2026-06-04"),
+    ],
+)
+def test_posted_at_falls_back_to_structured_data_then_time_element(
+    head: str, body: str, expected: str
+) -> None:
+    posted_at = extract(body, head).posted_at
+    assert posted_at is not None and posted_at.startswith(expected)
+
+
+def test_configured_date_wins_over_fallbacks() -> None:
+    body = '<h1>x</h1><span class="d">01.02.2026</span><time datetime="2026-06-04">x</time>'
+    posted_at = extract(body, posted_at=".d::text").posted_at
+    assert posted_at is not None and posted_at.startswith("2026-02-01")

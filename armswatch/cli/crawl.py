@@ -15,7 +15,7 @@ from armswatch import LABELS
 from armswatch.cli.context import Exit, common_options, console, fail, load, options, store_of
 from armswatch.cli.output import listings_table, progress_line, report_table
 from armswatch.config import Config, ConfigError, load_config, resolve_config_dir
-from armswatch.stores import SearchQuery
+from armswatch.stores import SearchQuery, StoreError
 
 if TYPE_CHECKING:
     from armswatch.demo import DemoSites
@@ -62,13 +62,16 @@ def crawl_with_progress(
         f"crawling {', '.join(s.name for s in sources)} into {config.data_dir} "
         f"(log: {config.data_dir / 'logs'})"
     )
-    with Live(progress_line([]), console=console, refresh_per_second=4, transient=True) as live:
-        reports = run_crawl(
-            config,
-            sources,
-            max_pages=max_pages,
-            on_progress=lambda reports: live.update(progress_line(reports)),
-        )
+    try:
+        with Live(progress_line([]), console=console, refresh_per_second=4, transient=True) as live:
+            reports = run_crawl(
+                config,
+                sources,
+                max_pages=max_pages,
+                on_progress=lambda reports: live.update(progress_line(reports)),
+            )
+    except StoreError as exc:
+        fail(f"{exc}\nNothing was crawled.", Exit.STORE_UNAVAILABLE)
     console.print(report_table(reports))
     return reports
 

@@ -105,14 +105,7 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
         sources[source.name] = source
         files[source.name] = path
 
-    watchlist = settings.classifier.watchlist
-    watchlist = watchlist if watchlist.is_absolute() else directory / watchlist
-    if not watchlist.is_file():
-        problems.append(
-            ConfigProblem(
-                settings_file, "classifier.watchlist", str(watchlist), "an existing watchlist file"
-            )
-        )
+    problems += _watchlist_problems(settings, directory, settings_file)
 
     if problems:
         raise ConfigError(problems)
@@ -127,6 +120,24 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
         source_files=files,
         data_dir=chosen_data_dir,
     )
+
+
+def _watchlist_problems(
+    settings: Settings, directory: Path, settings_file: Path
+) -> list[ConfigProblem]:
+    """The watchlist is configuration too: `config check` validates its content."""
+    from classifiers.watchlist import load_watchlist
+
+    watchlist = settings.classifier.watchlist
+    watchlist = watchlist if watchlist.is_absolute() else directory / watchlist
+    if not watchlist.is_file():
+        expected = "an existing watchlist file (relative paths start at the config directory)"
+        return [ConfigProblem(settings_file, "classifier.watchlist", str(watchlist), expected)]
+    try:
+        load_watchlist(watchlist)
+    except ConfigError as exc:
+        return exc.problems
+    return []
 
 
 def _read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:

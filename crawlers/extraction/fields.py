@@ -80,7 +80,9 @@ def extract_fields(
         price=price,
         currency=currency,
         seller=single_line(next(iter(configured(fields.seller)), "")) or data.seller,
-        posted_at=_posted_at(scope, fields.posted_at),
+        posted_at=_posted_at(scope, fields.posted_at)
+        or normalize_date(data.posted_at or "")
+        or _first_time_element(scope),
         images=(image_urls(run_query(scope, fields.images), base) if fields.images else [])
         or data.images,
         attachments=merge(
@@ -104,6 +106,14 @@ def _code_like(value: str) -> str | None:
     """A shown currency that is no known symbol but looks like a code ("CHF", "kes")."""
     value = single_line(value)
     return value.upper() if value.isascii() and value.isalpha() and len(value) == 3 else None
+
+
+def _first_time_element(scope: parsel.Selector) -> str | None:
+    """What a reader sees as the date: the first <time datetime> in the listing."""
+    for stamp in scope.xpath("descendant-or-self::time/@datetime").getall():
+        if normalized := normalize_date(stamp):
+            return normalized
+    return None
 
 
 def _posted_at(scope: parsel.Selector, query: Query | None) -> str | None:

@@ -26,6 +26,9 @@ from .urls import absolute
 _PRODUCT_TYPES = frozenset(
     {"Product", "IndividualProduct", "ProductModel", "ProductGroup", "SomeProducts", "Vehicle"}
 )
+_PRODUCT_DATES = ("datePosted", "datePublished", "dateCreated", "releaseDate")
+_OFFER_DATES = ("validFrom", "availabilityStarts")
+_OPENGRAPH_DATES = ("article:published_time", "og:published_time", "product:published_time")
 _MAX_NODES = 20_000  # bounds the walk over hostile, enormous JSON-LD
 _JSON_LD_SCRIPTS = (
     "//script[contains(translate(@type, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
@@ -44,6 +47,8 @@ class StructuredData:
     price: float | None = None
     currency: str | None = None
     seller: str | None = None
+    posted_at: str | None = None
+    """As written (not yet normalized); the first of the product's or offer's dates."""
     images: list[str] = field(default_factory=list)
 
 
@@ -71,6 +76,7 @@ def structured_data(page: parsel.Selector, base: str) -> StructuredData:
         merged.title = merged.title or candidate.title
         merged.text = merged.text or candidate.text
         merged.seller = merged.seller or candidate.seller
+        merged.posted_at = merged.posted_at or candidate.posted_at
         merged.images = merged.images or candidate.images
         if merged.price is None and candidate.price is not None:
             merged.price, merged.currency = candidate.price, candidate.currency
@@ -139,6 +145,7 @@ def _from_product(
         title=single_line(_string(product.get("name"))) or None,
         text=_description(_string(product.get("description"))) or None,
         images=_urls(_image_urls(product.get("image"), resolve), base),
+        posted_at=_first_string(product, _PRODUCT_DATES) or None,
     )
     offers = resolve(product.get("offers"))
     for offer in map(resolve, offers if isinstance(offers, list) else [offers]):
@@ -163,8 +170,13 @@ def _from_product(
         if isinstance(seller, dict):
             seller = seller.get("name")
         data.seller = single_line(_string(seller)) or None
+        data.posted_at = data.posted_at or _first_string(offer, _OFFER_DATES) or None
         break
     return data
+
+
+def _first_string(node: dict[str, Any], keys: tuple[str, ...]) -> str:
+    return next((text for key in keys if (text := _string(node.get(key)))), "")
 
 
 def _from_opengraph(tags: dict[str, Any], base: str) -> StructuredData:
@@ -181,6 +193,7 @@ def _from_opengraph(tags: dict[str, Any], base: str) -> StructuredData:
         text=_description(tag("og:description")) or None,
         price=price,
         currency=_currency(tag("product:price:currency", "og:price:currency")) or currency,
+        posted_at=tag(*_OPENGRAPH_DATES) or None,
         images=_urls([_string(image) for image in images], base),
     )
 
