@@ -35,10 +35,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from armswatch import LABELS
 from armswatch.config.errors import ConfigError, ConfigProblem, missing
+from armswatch.config.loader import yaml_problem
 
 # Letters that Unicode does not decompose into base letter + accent, folded by
 # hand so that "tłumik" and "tlumik" are the same word; tatweel is only
@@ -246,12 +247,14 @@ class Watchlist(_Model):
     shields: Shields = Shields()
     seeking: Seeking = Seeking()
 
-    @model_validator(mode="after")
-    def _every_label(self) -> Watchlist:
-        absent = [label for label in LABELS if label not in self.labels]
+    @field_validator("labels")
+    @classmethod
+    def _every_label(cls, labels: dict[str, LabelRules]) -> dict[str, LabelRules]:
+        # A field validator, so that the error names the field ("labels").
+        absent = [label for label in LABELS if label not in labels]
         if absent:
             raise ValueError(f"rules for every label; missing: {absent}")
-        return self
+        return labels
 
 
 def load_watchlist(path: Path) -> tuple[Watchlist, str]:
@@ -274,11 +277,7 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        problem = ConfigProblem(path, where, missing(), f"valid YAML: {reason}")
-        raise ConfigError([problem]) from None
+        raise ConfigError([yaml_problem(path, exc)]) from None
     if not isinstance(data, dict):
         raise ConfigError(
             [ConfigProblem(path, "", type(data).__name__, "a mapping with a 'labels:' section")]
@@ -300,4 +299,7 @@ def _problem(path: Path, error: Any) -> ConfigProblem:
     expected = str(error["msg"]).removeprefix("Value error, ")
     if is_key:
         expected = f"a valid key here: {expected}"
-    return ConfigProblem(path, field, error.get("input", missing()), expected)
+    found = error.get("input", missing())
+    if isinstance(found, dict | list):
+        found = missing()  # a whole section: the field path says where it is
+    return ConfigProblem(path, field, found, expected)

@@ -17,7 +17,7 @@ from armswatch.config import Config, ConfigError, load_config
 from armswatch.stores import Store, StoreError, open_store
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -149,12 +149,17 @@ def _read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        problems.append(ConfigProblem(path, where, missing(), f"valid YAML: {reason}"))
+        problems.append(yaml_problem(path, exc))
         return None
     return _expand_env(data if data is not None else {})
+
+
+def yaml_problem(path: Path, exc: yaml.YAMLError) -> ConfigProblem:
+    """A YAML syntax error, located by line and column."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    reason = getattr(exc, "problem", None) or str(exc)
+    return ConfigProblem(path, where, missing(), f"valid YAML: {reason}")
 
 
 def _expand_env(data: Any) -> Any:
