@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +15,7 @@ from rich.live import Live
 
 from armswatch import LABELS
 from armswatch.cli.context import Exit, common_options, console, fail, load, options, store_of
-from armswatch.cli.output import listings_table, progress_line, report_table
+from armswatch.cli.output import SHORT_ID, listings_table, progress_line, report_table
 from armswatch.config import Config, ConfigError, load_config, resolve_config_dir
 from armswatch.stores import SearchQuery, StoreError
 
@@ -41,6 +43,17 @@ def _demo_sites() -> Iterator[DemoSites]:
         yield sites
     finally:
         sites.stop()
+
+
+def command_name() -> str:
+    """How the user can run armswatch again: its name if on PATH, else its path."""
+    program = Path(sys.argv[0])
+    on_path = shutil.which("armswatch")
+    if on_path and Path(on_path).resolve() == program.resolve():
+        return "armswatch"
+    if program.name == "armswatch":
+        return os.path.relpath(program) if not program.is_absolute() else str(program)
+    return f"{Path(sys.executable).name} -m armswatch"
 
 
 def crawl_with_progress(
@@ -119,8 +132,8 @@ def demo() -> None:
         total = store.count()
     title = f"flagged: {flagged.total} of {total} listings (top 15)"
     console.print(listings_table(flagged.listings, title=title))
-    example_id = flagged.listings[0].id if flagged.listings else "ID"
-    prefix = f"armswatch --data-dir {data_dir}"
+    example_id = flagged.listings[0].id[:SHORT_ID] if flagged.listings else "ID"
+    prefix = f"{command_name()} --data-dir {data_dir}"
     console.print(
         "\nnext, try:\n"
         f'  {prefix} search "fgc" --label blueprints\n'

@@ -24,24 +24,27 @@ def json_line(listing: Listing) -> str:
     return json.dumps(listing.to_record(), ensure_ascii=False)
 
 
+SHORT_ID = 12
+"""Characters of an id shown in tables; `armswatch show` accepts them."""
+
+
 def listings_table(listings: Iterable[Listing], title: str | None = None) -> Table:
+    """One row per listing: the title (with source, language and price under it)
+    gets the width, as it is what an analyst scans."""
     table = Table(title=title, show_lines=False)
-    table.add_column("id", style="dim", no_wrap=True)
-    table.add_column("score", justify="right")
-    table.add_column("labels", style="bold red")
-    table.add_column("source")
-    table.add_column("lang")
-    table.add_column("price", justify="right", no_wrap=True)
-    table.add_column("title", overflow="fold")
+    table.add_column("id", style="dim", no_wrap=True, min_width=SHORT_ID)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("labels", style="bold red", max_width=24)
+    table.add_column("listing", overflow="fold", ratio=1)
     for listing in listings:
+        facts = " · ".join(
+            [listing.source, listing.lang or "?", price_text(listing.price, listing.currency)]
+        )
         table.add_row(
-            listing.id,
+            listing.id[:SHORT_ID],
             f"{listing.threat_score:.2f}",
-            ", ".join(listing.labels) or "-",
-            listing.source,
-            listing.lang or "?",
-            price_text(listing.price, listing.currency),
-            listing.title[:120],
+            "\n".join(listing.labels) or "-",
+            Text.assemble(listing.title[:160], "\n", (facts, "dim")),
         )
     return table
 

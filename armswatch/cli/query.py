@@ -91,17 +91,27 @@ def search(
 
 
 @click.command()
-@click.argument("listing_id")
+@click.argument("listing_id", metavar="ID")
 @click.option(
     "--json", "as_json", is_flag=True, help="The record as one JSON object, with its versions."
 )
 @common_options
 def show(listing_id: str, as_json: bool) -> None:
-    """Show one listing: every field, its scores and why, its versions."""
+    """Show one listing: every field, its scores and why, its versions.
+
+    ID may be shortened to its first characters (as search tables show it)
+    as long as no other listing starts the same way.
+    """
     config = load()
     with store_of(config) as store:
-        listing = store.get(listing_id)
-        versions = store.versions(listing_id) if listing else []
+        matches = [listing_id] if len(listing_id) == 32 else store.ids_with_prefix(listing_id)
+        if len(matches) > 1:
+            fail(
+                f"{listing_id!r} is the start of several ids: type more of it.",
+                Exit.NOT_FOUND,
+            )
+        listing = store.get(matches[0]) if matches else None
+        versions = store.versions(listing.id) if listing else []
     if listing is None:
         fail(
             f"no listing with id {listing_id!r} in {config.data_dir}: copy the id from "

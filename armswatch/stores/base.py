@@ -78,6 +78,10 @@ class Store(Protocol):
 
     def get(self, listing_id: str) -> Listing | None: ...
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids starting with `prefix`, so people can type the short ids tables show."""
+        ...
+
     def write(self, listing: Listing) -> None:
         """Store a listing according to `listing.change`: insert a new one (version 1),
         add a version to a changed one, or only move `last_seen` of an unchanged one."""

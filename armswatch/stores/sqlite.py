@@ -233,6 +233,18 @@ class SqliteStore:
     def get(self, listing_id: str) -> Listing | None:
         return self.get_many([listing_id]).get(listing_id)
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids starting with `prefix` (ids are lower-case hex), at most `limit`."""
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            return []
+        upper = prefix + "g"  # the first string after every id with this prefix
+        with self._corruption_as_store_error():
+            rows = self._conn.execute(
+                "SELECT id FROM listings WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                (prefix, upper, limit),
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def get_many(self, ids: Iterable[str]) -> dict[str, Listing]:
         """The stored listings among `ids`, by id; asked in chunks under the variable limit."""
         wanted = list(dict.fromkeys(ids))
