@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import statistics
 import sys
 import time
@@ -47,6 +48,10 @@ SHARED_DATA = Path("/work/shared/data")
 ARMSLIST = SHARED_DATA / "armslist-2017-11-utvompl" / "armslist_guns_2017-11.csv"
 HANSA = SHARED_DATA / "hansa-2016-12-onionscan" / "hansa-marketplace-listings-december-2016.csv"
 BATCH = 32
+WEAPON_WORDS = re.compile(
+    r"(?i)\b(?:guns?|gunpowder|pistols?|rifles?|silenc\w*|weapons?|ammo|firearms?)\b"
+)
+"""Words to list hansa titles by for a human to judge (not used to score)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,13 @@ def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> 
                 fp[label] += 1
             elif label in example.labels:
                 fn[label] += 1
-    return Scores(len(examples), exact, dict(tp), dict(fp), dict(fn))
+    return Scores(
+        len(examples),
+        exact,
+        {label: tp[label] for label in LABELS},
+        {label: fp[label] for label in LABELS},
+        {label: fn[label] for label in LABELS},
+    )
 
 
 def predict(classifier: RuleClassifier, examples: Sequence[Example]) -> list[Prediction]:
@@ -236,9 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n=== demo sites (ground truth by LABELING.md; for reporting, not tuning) ===")
     print_scores("demo, all", evaluate(demo, demo_predictions))
     for site in ("classifieds", "market", "forum"):
-        pairs = [(e, p) for e, p in zip(demo, demo_predictions, strict=True) if e.id.startswith(
-            {"classifieds": "cl-", "market": "mk-", "forum": "fo-"}[site]
-        )]
+        pairs = [
+            (e, p)
+            for e, p in zip(demo, demo_predictions, strict=True)
+            if e.id.startswith({"classifieds": "cl-", "market": "mk-", "forum": "fo-"}[site])
+        ]
         scores = evaluate([e for e, _ in pairs], [p for _, p in pairs])
         print(f"  {site:<12} n={scores.n:<4} exact match {scores.exact / scores.n:.3f}")
     replies = [e for e in demo if "-reply" in e.group]
@@ -246,8 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     reply_exact = evaluate(replies, predict(classifier, replies)).exact
     text_exact = evaluate(as_text, predict(classifier, as_text)).exact
     print(
-        f"  forum replies (posts 2+, n={len(replies)}): exact match {reply_exact / len(replies):.3f}"
-        f" with the thread title as crawled, {text_exact / len(replies):.3f} on their text alone"
+        f"  forum replies (posts 2+, n={len(replies)}): exact match"
+        f" {reply_exact / len(replies):.3f} with the thread title as crawled,"
+        f" {text_exact / len(replies):.3f} on their text alone"
     )
     by_lang: dict[str, list[bool]] = {}
     for example, prediction in zip(demo, demo_predictions, strict=True):
@@ -290,7 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     hansa = load_hansa()
     if hansa:
         hansa_predictions = predict(classifier, hansa)
-        print("\n=== hansa 2016-12 (real; titles only; WEAK labels: benign, no weapons category) ===")
+        print(
+            "\n=== hansa 2016-12 (real; titles only; WEAK labels: benign, no weapons category) ==="
+        )
         n, per_label, flagged = label_rates(hansa_predictions)
         print(
             f"  {n} listings: flagged {flagged} ({flagged / n:.4f}); labels set: "
@@ -300,6 +316,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for example, prediction in zip(hansa, hansa_predictions, strict=True):
             if prediction.labels:
                 print(f"    {prediction.labels} {example.listing.title[:80]!r} ({example.group})")
+        unflagged = [
+            e.listing.title
+            for e, p in zip(hansa, hansa_predictions, strict=True)
+            if not p.labels and WEAPON_WORDS.search(e.listing.title)
+        ]
+        print(f"  not flagged, with a weapon word in the title ({len(unflagged)}):")
+        for title in unflagged:
+            print(f"    {title[:80]!r}")
 
     speed_set = demo * 2 + armslist
     rates = bench_speed(classifier, speed_set)
