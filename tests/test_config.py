@@ -92,8 +92,11 @@ def test_good_source_is_typed(config_dir: Path) -> None:
         ),
         (lambda s: s.replace("listings:\n", "forum:\n"), "forum", ""),
         (lambda s: s.replace('"h1::text"', '"h1[[::text"'), "fields.title", "valid CSS"),
-        (lambda s: s.replace("//a[@rel='next']/@href", "//a[@rel="), "listings.next_page",
-         "valid XPath"),
+        (
+            lambda s: s.replace("//a[@rel='next']/@href", "//a[@rel="),
+            "listings.next_page",
+            "valid XPath",
+        ),
         (lambda s: s.replace("name: good-market", "name: Good Market!"), "name", "pattern"),
     ],
 )

@@ -19,8 +19,11 @@ _REPO = Path(__file__).resolve().parents[1]
 _AGORA_PAGES = "data/agora-2014-04-06-weapons-html/2014-04-06/p"
 # shared/ sits inside the checkout or beside it (as in CI)
 AGORA = next(
-    (folder for folder in (_REPO / "shared" / _AGORA_PAGES, _REPO.parent / "shared" / _AGORA_PAGES)
-     if folder.is_dir()),
+    (
+        folder
+        for folder in (_REPO / "shared" / _AGORA_PAGES, _REPO.parent / "shared" / _AGORA_PAGES)
+        if folder.is_dir()
+    ),
     _REPO.parent / "shared" / _AGORA_PAGES,
 )
 
@@ -71,7 +74,7 @@ def test_select_strips_strings_and_turns_elements_into_visible_text() -> None:
 
 
 def test_select_accepts_selector_lists_and_removes_zero_width_characters() -> None:
-    sel = page('<ul><li>G\u200blo\u200dck</li><li>\ufeffAR-15</li></ul>')
+    sel = page("<ul><li>G\u200blo\u200dck</li><li>\ufeffAR-15</li></ul>")
     assert select(sel.css("li"), Query(xpath="./text()")) == ["Glock", "AR-15"]
 
 
@@ -318,8 +321,9 @@ def test_forum_post_scope_ignores_page_level_structured_data() -> None:
 
 def test_forum_post_with_configured_fields() -> None:
     doc = parsel.Selector(text=FORUM.format(json_ld=""))
-    selectors = FieldSelectors(text=Query(css=".body"), seller=Query(css=".author"),
-                               posted_at=Query(css="time"))
+    selectors = FieldSelectors(
+        text=Query(css=".body"), seller=Query(css=".author"), posted_at=Query(css="time")
+    )
     first, second = (
         extract_fields(post, "http://forum.example/t/1", selectors, page=doc)
         for post in doc.css(".post")
@@ -327,7 +331,10 @@ def test_forum_post_with_configured_fields() -> None:
     assert first.text == "Selling the FGC-9 pack.\n\nmega.nz/file/AbC123#KeyXyz"
     assert (first.seller, first.posted_at) == ("alice", "2026-03-01T10:15:00+01:00")
     assert (second.text, second.seller, second.posted_at, second.attachments) == (
-        "Thanks!", "bob", None, []
+        "Thanks!",
+        "bob",
+        None,
+        [],
     )
 
 
@@ -545,8 +552,11 @@ def test_hostile_pages_do_not_raise(html: str) -> None:
         ("AJA7vixZq4", "Ruger sr40 C Full EScrow", 4.85308391),
         ("CFuU1LWMXy", "100 X 9mm Luger FMJ Tulammo", 0.49119203),  # "160€ = 220$" below
         ("FLclJ79MjA", "Glock 19 Gen 3 9mm & 2 Mags", 5.7354628),  # "$50 off" below
-        ("x2m2juhkto", "Samurai Katana: Made for cutting, extremely sharp and excellent home "
-         "defense. $500", 1.10297361),
+        (
+            "x2m2juhkto",
+            "Samurai Katana: Made for cutting, extremely sharp and excellent home defense. $500",
+            1.10297361,
+        ),
     ],
 )
 def test_agora_product_pages_without_selectors(name: str, title: str, price: float) -> None:
@@ -581,13 +591,27 @@ def test_agora_with_configured_selectors() -> None:
 @pytest.mark.parametrize(
     ("head", "body", "expected"),
     [
-        (json_ld({"@type": "Product", "name": "x", "datePosted": "2026-03-01T10:00:00Z"}),
-         "<h1>x</h1>", "2026-03-01T10:00:00"),
-        (json_ld({"@type": "Product", "name": "x",
-                  "offers": {"@type": "Offer", "price": "5", "validFrom": "2026-04-02"}}),
-         "<h1>x</h1>", "2026-04-02"),
-        ('<meta property="article:published_time" content="2026-05-03T08:00:00+00:00">',
-         "<h1>x</h1>", "2026-05-03T08:00:00"),
+        (
+            json_ld({"@type": "Product", "name": "x", "datePosted": "2026-03-01T10:00:00Z"}),
+            "<h1>x</h1>",
+            "2026-03-01T10:00:00",
+        ),
+        (
+            json_ld(
+                {
+                    "@type": "Product",
+                    "name": "x",
+                    "offers": {"@type": "Offer", "price": "5", "validFrom": "2026-04-02"},
+                }
+            ),
+            "<h1>x</h1>",
+            "2026-04-02",
+        ),
+        (
+            '<meta property="article:published_time" content="2026-05-03T08:00:00+00:00">',
+            "<h1>x</h1>",
+            "2026-05-03T08:00:00",
+        ),
         ("", '<h1>x</h1><p>Listed <time datetime="2026-06-04">4 June</time></p>', "2026-06-04"),
     ],
 )
