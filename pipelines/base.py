@@ -1,4 +1,4 @@
-"""What the item pipelines share: access to the crawl's runtime."""
+"""What the item pipelines share: the crawler, and through it the crawl's runtime."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from scrapy.crawler import Crawler
 from crawlers.runtime import Runtime
 
 
-class RuntimePipeline:
-    """A pipeline step that needs the store, classifier or config of the crawl."""
+class CrawlerPipeline:
+    """A pipeline step built from the crawler (for its stats, signals, spider)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -18,6 +18,10 @@ class RuntimePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
+
+
+class RuntimePipeline(CrawlerPipeline):
+    """A pipeline step that needs the store, classifier or config of the crawl."""
 
     @property
     def runtime(self) -> Runtime:

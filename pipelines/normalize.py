@@ -12,10 +12,10 @@ import unicodedata
 
 import html_text
 import py3langid
-from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from armswatch.listing import Listing, content_hash
+from pipelines.base import CrawlerPipeline
 
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -43,14 +43,7 @@ def detect_language(text: str) -> str | None:
     return str(lang)
 
 
-class NormalizePipeline:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        return cls(crawler)
-
+class NormalizePipeline(CrawlerPipeline):
     def process_item(self, item: Listing) -> Listing:
         item.title = clean_text(item.title, single_line=True)
         item.text = clean_text(item.text)

@@ -289,3 +289,14 @@ def test_search_show_and_sources_cli(crawled) -> None:
     for source in SOURCES:
         assert source in sources.stdout
     assert "finished" in sources.stdout
+
+
+def test_search_since_filter_and_bad_date(crawled) -> None:
+    _, data_dir, _ = crawled
+    common = ("--data-dir", data_dir, "--config", "config/demo", "search")
+    recent = run_cli(*common, "--since", "2020-01-01", "--limit", "5", "--json")
+    assert len(recent.stdout.splitlines()) == 5
+    future = run_cli(*common, "--since", "2999-01-01", "--json")
+    assert future.returncode == 0 and future.stdout == ""
+    bad = run_cli(*common, "--since", "yesterday")
+    assert bad.returncode == 2 and "not a date" in bad.stderr

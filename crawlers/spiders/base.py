@@ -49,15 +49,22 @@ class SourceSpider(scrapy.Spider):
         if query is None or not isinstance(response, TextResponse):
             return
         for href in select(response.selector, query):
-            url = response.urljoin(href)
-            if url.startswith(("http://", "https://")):
-                yield scrapy.Request(
-                    url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs
-                )
+            if request := self.request(response.urljoin(href), callback, **cb_kwargs):
+                yield request
+
+    def request(
+        self, url: str, callback: Callable[..., Any], **cb_kwargs: Any
+    ) -> scrapy.Request | None:
+        """A request whose failure is recorded; None for links that are no web pages
+        (javascript:, mailto:, magnet:)."""
+        if not url.startswith(("http://", "https://")):
+            return None
+        return scrapy.Request(url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs)
 
     def start_requests_for(self, callback: Callable[..., Any]) -> Iterator[scrapy.Request]:
         for url in self.source.start_urls:
-            yield scrapy.Request(str(url), callback=callback, errback=self.on_error)
+            if request := self.request(str(url), callback):
+                yield request
 
     def keep_raw(self, response: Response) -> str:
         """Archive the page body as evidence; its SHA-256 goes on every listing from it."""

@@ -38,12 +38,8 @@ class ForumSpider(SourceSpider):
             return
         for href in select(response.selector, nav.threads):
             thread_url = response.urljoin(href)
-            yield response.follow(
-                thread_url,
-                callback=self.parse_thread,
-                errback=self.on_error,
-                cb_kwargs={"thread_url": thread_url},
-            )
+            if request := self.request(thread_url, self.parse_thread, thread_url=thread_url):
+                yield request
         yield from self.follow_all(response, nav.board_next_page, self.parse_board)
 
     def parse_thread(self, response: Response, thread_url: str) -> Iterator[Any]:
