@@ -176,7 +176,10 @@ def test_unknown_source_and_no_sources(tmp_path: Path) -> None:
     assert result.returncode == 2 and "no enabled sources" in result.stderr
 
 
-def test_killed_crawl_starts_over_and_loses_nothing(fresh_sites: DemoSites, tmp_path: Path) -> None:
+def start_slow_crawl(
+    sites: DemoSites, tmp_path: Path, start_new_session: bool = False
+) -> tuple[Path, Path, subprocess.Popen[bytes]]:
+    """A crawl of demo-classifieds slowed down enough to be stopped half-way."""
     source = demo_source("demo-classifieds")
     source["rate_limit"] = {"delay": 0.05, "concurrency_per_domain": 1}
     config = write_config(tmp_path, source)
@@ -191,21 +194,35 @@ def test_killed_crawl_starts_over_and_loses_nothing(fresh_sites: DemoSites, tmp_
         str(data_dir),
         "crawl",
     ]
-    env = {**os.environ, **fresh_sites.env()}
     child = subprocess.Popen(
         args,
-        env=env,
+        env={**os.environ, **sites.env()},
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        start_new_session=start_new_session,
     )
+    return config, data_dir, child
+
+
+def wait_for_listings(data_dir: Path, count: int, timeout: float = 60) -> None:
+    """Until the crawl has committed `count` listings."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (data_dir / "armswatch.sqlite3").exists():
+            store = open_store(data_dir)
+            committed = store.count()
+            store.close()
+            if committed >= count:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {count} listings after {timeout} s")
+
+
+def test_killed_crawl_starts_over_and_loses_nothing(fresh_sites: DemoSites, tmp_path: Path) -> None:
+    config, data_dir, child = start_slow_crawl(fresh_sites, tmp_path, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if (data_dir / "armswatch.sqlite3").exists() and open_store(data_dir).count() >= 20:
-                break
-            time.sleep(0.2)
+        wait_for_listings(data_dir, 20)
         os.killpg(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=30)
@@ -248,30 +265,9 @@ def test_demo_command_end_to_end(tmp_path: Path) -> None:
 def test_interrupted_crawl_resumes_where_it_stopped(fresh_sites: DemoSites, tmp_path: Path) -> None:
     """Ctrl-C stops gracefully and keeps Scrapy's job state; the next run resumes it
     (pages already fetched are not fetched again) and ends with every listing once."""
-    source = demo_source("demo-classifieds")
-    source["rate_limit"] = {"delay": 0.05, "concurrency_per_domain": 1}
-    config = write_config(tmp_path, source)
-    data_dir = tmp_path / "data"
-    args = [
-        sys.executable,
-        "-m",
-        "armswatch",
-        "--config",
-        str(config),
-        "--data-dir",
-        str(data_dir),
-        "crawl",
-    ]
-    env = {**os.environ, **fresh_sites.env()}
-    child = subprocess.Popen(
-        args, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    config, data_dir, child = start_slow_crawl(fresh_sites, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if (data_dir / "armswatch.sqlite3").exists() and open_store(data_dir).count() >= 20:
-                break
-            time.sleep(0.2)
+        wait_for_listings(data_dir, 20)
         child.send_signal(signal.SIGINT)
         assert child.wait(timeout=60) == 1  # incomplete: it says so to scripts
     finally:

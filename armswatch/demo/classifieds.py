@@ -13,7 +13,7 @@ robots.txt, linked from a category page), `/huge` (13 MiB, linked from the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from armswatch.demo.pages import (
@@ -29,7 +29,7 @@ from armswatch.demo.pages import (
     paragraphs,
     shown_date,
 )
-from armswatch.demo.records import PRIVATE_PREFIX, Catalog, Record
+from armswatch.demo.records import CatalogSite, Record
 from armswatch.demo.server import NOT_FOUND, Response
 
 PER_PAGE = 10
@@ -44,19 +44,10 @@ _CATEGORY = re.compile(r"/c/([a-z]+)/?")
 _IMAGE = re.compile(r"/img/cl-\d{4}-\d\.jpg")
 
 
-class Classifieds:
+class Classifieds(CatalogSite):
     """The classifieds site over the catalog's current edition."""
 
     name = "classifieds"
-    robots_txt = f"User-agent: *\nDisallow: {PRIVATE_PREFIX}/\n"
-
-    def __init__(self, catalog: Catalog, edition: Callable[[], int]) -> None:
-        self._catalog = catalog
-        self._edition = edition
-        self._categories = catalog.sections[self.name]
-
-    def _records(self) -> list[Record]:
-        return self._catalog.records(self.name, self._edition())
 
     def respond(self, path: str, query: dict[str, list[str]]) -> Response:
         if path == "/":

@@ -10,7 +10,6 @@ disallowed by robots.txt and linked from the `parts` category.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from armswatch.demo.pages import (
     IMAGE,
@@ -23,7 +22,7 @@ from armswatch.demo.pages import (
     paragraphs,
     shown_date,
 )
-from armswatch.demo.records import PRIVATE_PREFIX, Catalog, Record
+from armswatch.demo.records import CatalogSite, Record
 from armswatch.demo.server import NOT_FOUND, Response
 
 PER_PAGE = 8
@@ -33,19 +32,10 @@ _VENDOR = re.compile(r"/vendor/([A-Za-z0-9]+)/?")
 _IMAGE = re.compile(r"/img/mk-\d{4}-\d\.jpg")
 
 
-class Market:
+class Market(CatalogSite):
     """The market site over the catalog's current edition."""
 
     name = "market"
-    robots_txt = f"User-agent: *\nDisallow: {PRIVATE_PREFIX}/\n"
-
-    def __init__(self, catalog: Catalog, edition: Callable[[], int]) -> None:
-        self._catalog = catalog
-        self._edition = edition
-        self._categories = catalog.sections[self.name]
-
-    def _records(self) -> list[Record]:
-        return self._catalog.records(self.name, self._edition())
 
     def respond(self, path: str, query: dict[str, list[str]]) -> Response:
         if path == "/":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,18 @@ class Catalog:
         return [
             copy.deepcopy(r) for r in self.records(site, edition) if not r.get("robots_disallowed")
         ]
+
+
+class CatalogSite:
+    """A generated site over the catalog's current edition, with the demo's robots.txt."""
+
+    name: str
+    robots_txt = f"User-agent: *\nDisallow: {PRIVATE_PREFIX}/\n"
+
+    def __init__(self, catalog: Catalog, edition: Callable[[], int]) -> None:
+        self._catalog = catalog
+        self._edition = edition
+        self._categories = catalog.sections[self.name]
+
+    def _records(self) -> list[Record]:
+        return self._catalog.records(self.name, self._edition())
