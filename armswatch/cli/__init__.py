@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from armswatch import __version__
+from armswatch.cli.classify import classify
 from armswatch.cli.configcmd import config_group
 from armswatch.cli.context import common_options
 from armswatch.cli.crawl import crawl, demo
@@ -19,11 +20,11 @@ def cli() -> None:
     firearms, parts, ammunition and gun files, and search them.
 
     Exit codes: 0 ok, 1 a crawl was incomplete, 2 bad configuration or usage,
-    3 not found, 4 the store is unavailable.
+    3 not found, 4 the store is unavailable, 5 malformed input lines.
     """
 
 
-for command in (crawl, demo, search, show, sources, config_group):
+for command in (crawl, demo, search, show, sources, classify, config_group):
     cli.add_command(command)
 
 

@@ -33,6 +33,8 @@ class Exit(IntEnum):
     """The listing or source asked for does not exist."""
     STORE_UNAVAILABLE = 4
     """The store could not be opened or written."""
+    BAD_INPUT = 5
+    """Some input lines were malformed (and skipped)."""
 
 
 @dataclass
