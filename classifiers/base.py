@@ -46,4 +46,11 @@ def load_classifier(config: Config) -> Classifier:
     from classifiers.rules import RuleClassifier
 
     settings = config.settings.classifier
-    return RuleClassifier.from_file(config.path(settings.watchlist), settings.thresholds)
+    rules = RuleClassifier.from_file(config.path(settings.watchlist), settings.thresholds)
+    if settings.kind == "rules":
+        return rules
+    from classifiers.transformer import TransformerClassifier
+
+    return TransformerClassifier.load(
+        settings.model, encoder=settings.encoder, rules=rules, thresholds=settings.thresholds
+    )

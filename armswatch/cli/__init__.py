@@ -9,6 +9,7 @@ from armswatch.cli.classify import classify
 from armswatch.cli.configcmd import config_group
 from armswatch.cli.context import common_options
 from armswatch.cli.crawl import crawl, demo
+from armswatch.cli.model import evaluate, model_group, train
 from armswatch.cli.query import search, show, sources
 
 
@@ -24,7 +25,18 @@ def cli() -> None:
     """
 
 
-for command in (crawl, demo, search, show, sources, classify, config_group):
+for command in (
+    crawl,
+    demo,
+    search,
+    show,
+    sources,
+    classify,
+    train,
+    evaluate,
+    model_group,
+    config_group,
+):
     cli.add_command(command)
 
 

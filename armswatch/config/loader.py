@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from armswatch.config.errors import ConfigError, ConfigProblem, missing
-from armswatch.config.models import Settings, Source
+from armswatch.config.models import ClassifierSettings, Settings, Source
 
 CONFIG_ENV = "ARMSWATCH_CONFIG"
 DATA_DIR_ENV = "ARMSWATCH_DATA_DIR"
@@ -39,6 +39,11 @@ class Config:
     sources: dict[str, Source]
     source_files: dict[str, Path] = field(default_factory=dict)
     data_dir: Path = Path("./data")
+
+    def with_classifier(self, classifier: ClassifierSettings) -> Config:
+        """This configuration with other classifier settings (e.g. `--model`)."""
+        settings = self.settings.model_copy(update={"classifier": classifier})
+        return replace(self, settings=settings)
 
     def path(self, relative: Path) -> Path:
         """A path from a config file, resolved against the config directory."""

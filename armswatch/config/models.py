@@ -220,12 +220,27 @@ class CrawlDefaults(_Model):
 class ClassifierSettings(_Model):
     """Which classifier scores listings and where a label is switched on."""
 
-    kind: Literal["rules"] = "rules"
+    kind: Literal["rules", "transformer"] = Field(
+        default="rules",
+        description="'transformer': multilingual encoder + trained head, with the watchlist "
+        "rules as a second signal; 'rules': the watchlist alone.",
+    )
     watchlist: Path = Field(
         default=Path("watchlist.yaml"), description="Relative to the config directory."
     )
+    model: str | None = Field(
+        default=None,
+        description="For 'transformer': a model directory written by 'armswatch train', or a "
+        "shipped version name; default: the shipped model.",
+    )
+    encoder: str | None = Field(
+        default=None,
+        description="For 'transformer': a local transformers checkpoint directory or hub id "
+        "replacing the encoder the model was trained with (it must be the same encoder).",
+    )
     thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: dict.fromkeys(LABELS, 0.5)
+        default_factory=dict,
+        description="Per label; unset labels use the model's thresholds (0.5 for rules).",
     )
     batch_size: PositiveInt = 32
 
@@ -235,7 +250,7 @@ class ClassifierSettings(_Model):
         unknown = sorted(set(thresholds) - set(LABELS))
         if unknown:
             raise ValueError(f"unknown label(s) {unknown}; the labels are {list(LABELS)}")
-        return {**dict.fromkeys(LABELS, 0.5), **thresholds}
+        return thresholds
 
 
 class SqliteSettings(_Model):
