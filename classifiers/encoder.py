@@ -163,7 +163,10 @@ def _load_transformers(
     location: str, *, local_files_only: bool, **model_kwargs: object
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
 
+    # Its per-tensor loading bar would interleave with armswatch's own progress output.
+    transformers_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_files_only)
     model = AutoModel.from_pretrained(
         location, dtype=torch.float32, local_files_only=local_files_only, **model_kwargs

@@ -28,7 +28,8 @@ from classifiers.transformer import model_text
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_DATA = DATA_DIR / "listings.jsonl"
 REAL_TEST = DATA_DIR / "test_real.jsonl"
-RULE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+RULE_WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
+"""Weights of the rules in the final score tried on validation: 0 (rules only explain) to 1."""
 Progress = Callable[[str, int, int], None]
 """(stage, done, total)"""
 
@@ -51,21 +52,26 @@ def train(
     rules: RuleClassifier,
     encoder: Encoder,
     encoder_location: str | None = None,
-    data: Path = DEFAULT_DATA,
-    extra: Sequence[Path] = (),
+    data: Sequence[Path] = (DEFAULT_DATA,),
+    real_test_data: Path | None = REAL_TEST,
     seed: int = 13,
     progress: Progress | None = None,
 ) -> ModelArtifact:
-    """Train, measure and save a model version under `out_dir`."""
+    """Train, measure and save a model version under `out_dir`.
+
+    `data`: labeled listings with train/validation/test splits; `real_test_data`:
+    a test set of real listings only, reported separately.
+    """
     random.seed(seed)
     np.random.seed(seed)
-    examples = read_examples(data) + [e for path in extra for e in read_examples(path)]
-    real_test = read_examples(REAL_TEST) if REAL_TEST.exists() else []
+    examples = [e for path in data for e in read_examples(path)]
+    real_test = read_examples(real_test_data) if real_test_data else []
     splits = {
         name: [e for e in examples if e.split == name] for name in ("train", "validation", "test")
     }
     if not splits["train"] or not splits["validation"]:
-        raise ValueError(f"{data} needs records with split 'train' and 'validation'")
+        names = ", ".join(str(path) for path in data)
+        raise ValueError(f"{names}: records with split 'train' and 'validation' are needed")
 
     def embed(name: str, items: Sequence[Example]) -> np.ndarray:
         texts = [model_text(e.text) for e in items]
@@ -112,7 +118,7 @@ def train(
         encoder=encoder.name,
         encoder_location=encoder_location,
         labels=list(LABELS),
-        training_data_sha256=file_sha256(data, *extra),
+        training_data_sha256=file_sha256(*data),
         seed=seed,
         metrics=metrics,
         notes=notes,

@@ -16,6 +16,9 @@ import pytest
 from armswatch.demo import DemoSites
 from armswatch.listing import listing_id
 from armswatch.stores.sqlite import SqliteStore
+from classifiers import e5convert
+from classifiers.e5convert import ensure_encoder
+from classifiers.encoder import Encoder
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "demo"
@@ -88,3 +91,22 @@ def fresh_sites() -> Iterator[DemoSites]:
     """Sites of one's own, for tests that change them (editions) or read their logs."""
     with DemoSites() as sites:
         yield sites
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def checkpoint(cache_dir: Path) -> Path:
+    return ensure_encoder(cache_dir)
+
+
+@pytest.fixture(scope="session")
+def encoder(cache_dir: Path, checkpoint: Path) -> Iterator[Encoder]:
+    """The packaged default (location None), its cache pointed at the session's;
+    child processes started by tests find it there too."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(e5convert.CACHE_ENV, str(cache_dir))
+        yield Encoder.load()

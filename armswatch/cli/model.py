@@ -69,10 +69,11 @@ def language_table(result: dict[str, Any]) -> Table:
 @click.command()
 @click.option(
     "--data",
-    "extra",
+    "data",
     multiple=True,
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="More labeled listings (JSON Lines with 'split'), added to the shipped set.",
+    help="Labeled listings (JSON Lines with 'split': train, validation, test), repeatable; "
+    "default: the shipped set in classifiers/data/.",
 )
 @click.option(
     "--out",
@@ -82,7 +83,7 @@ def language_table(result: dict[str, Any]) -> Table:
 @click.option("--version", "version", help="Model version name (default: a timestamp).")
 @click.option("--seed", type=int, default=13, show_default=True)
 @common_options
-def train(extra: tuple[Path, ...], out: Path | None, version: str | None, seed: int) -> None:
+def train(data: tuple[Path, ...], out: Path | None, version: str | None, seed: int) -> None:
     """Train a new model version on the labeled listings, and measure it.
 
     Embeds every listing once with the encoder, fits a calibrated head,
@@ -91,6 +92,7 @@ def train(extra: tuple[Path, ...], out: Path | None, version: str | None, seed: 
     """
     from classifiers.encoder import Encoder
     from classifiers.rules import RuleClassifier
+    from classifiers.training import DEFAULT_DATA, REAL_TEST
     from classifiers.training import train as train_model
 
     config = load()
@@ -108,7 +110,15 @@ def train(extra: tuple[Path, ...], out: Path | None, version: str | None, seed: 
             progress.update(tasks[stage], completed=done)
 
         artifact = train_model(
-            version, out, rules, encoder, settings.encoder, extra=extra, seed=seed, progress=report
+            version,
+            out,
+            rules,
+            encoder,
+            settings.encoder,
+            data=data or (DEFAULT_DATA,),
+            real_test_data=None if data else REAL_TEST,
+            seed=seed,
+            progress=report,
         )
     for split, result in artifact.info.metrics.items():
         console.print(metrics_table(f"{version} on {split}", result))

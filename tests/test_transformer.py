@@ -1,0 +1,155 @@
+"""The transformer classifier with the real encoder: train on a small fixed slice
+of the shipped data, save, load, classify, evaluate, and crawl with it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from armswatch import LABELS
+from classifiers.base import ListingText
+from classifiers.encoder import Encoder
+from classifiers.model import ModelArtifact
+from classifiers.rules import RuleClassifier
+from classifiers.training import DEFAULT_DATA, train
+from classifiers.transformer import TransformerClassifier
+from tests.conftest import DEMO_CONFIG, REPO, audit_events, crawl, expected_ids, open_store, run_cli
+
+SLICE = {"train": 300, "validation": 120, "test": 80}
+WATCHLIST = REPO / "config" / "watchlist.yaml"
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first records of each split of the shipped data (deterministic)."""
+    taken = dict.fromkeys(SLICE, 0)
+    lines = []
+    for line in DEFAULT_DATA.read_text(encoding="utf-8").splitlines():
+        split = json.loads(line)["split"]
+        if taken[split] < SLICE[split]:
+            taken[split] += 1
+            lines.append(line)
+    path = tmp_path_factory.mktemp("data") / "small.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(
+    encoder: Encoder, small_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    out = tmp_path_factory.mktemp("model") / "test-v1"
+    rules = RuleClassifier.from_file(WATCHLIST, {})
+    train("test-v1", out, rules, encoder, data=[small_data], real_test_data=None)
+    yield out
+
+
+def test_artifact_is_small_and_complete(model_dir: Path) -> None:
+    artifact = ModelArtifact.load(model_dir)
+    assert artifact.info.version == "test-v1"
+    assert artifact.info.labels == list(LABELS)
+    assert artifact.info.encoder.startswith("multilingual-e5-small-q4@")
+    assert len(artifact.info.training_data_sha256) == 64
+    assert set(artifact.info.metrics) == {"validation", "test"}
+    assert set(artifact.info.notes["baselines"]) == {"rules", "tfidf_logreg"}
+    assert 0.0 <= artifact.info.notes["rule_weight"] <= 1.0
+    assert set(artifact.head.thresholds) == set(LABELS)
+    assert sum(f.stat().st_size for f in model_dir.iterdir()) < 100_000
+
+
+def test_save_load_round_trip_gives_identical_scores(
+    model_dir: Path, encoder: Encoder, small_data: Path
+) -> None:
+    rules = RuleClassifier.from_file(WATCHLIST, {})
+    texts = [
+        ListingText("Glock 19 Gen5 for sale", "no papers, cash only"),
+        ListingText("FGC-9 MKII files + guide", "STL and STEP pack"),
+        ListingText("Heißklebepistole 60W", "für Bastler, neu"),
+        ListingText("500 патронов 7.62x39", "самовывоз"),
+    ]
+    first = TransformerClassifier(ModelArtifact.load(model_dir), encoder, rules)
+    copy = model_dir.parent / "copy"
+    shutil.copytree(model_dir, copy)
+    second = TransformerClassifier(ModelArtifact.load(copy), encoder, rules)
+    a, b = first.predict(texts), second.predict(texts)
+    assert [p.scores for p in a] == [p.scores for p in b]
+    assert [p.labels for p in a] == [p.labels for p in b]
+    for prediction in a:
+        assert set(prediction.scores) == set(LABELS)
+        assert prediction.threat_score == max(prediction.scores.values())
+    assert first.version == "test-v1+" + rules.version
+    # Scores differ between listings: the head is not a constant.
+    assert np.ptp([p.threat_score for p in a]) > 0.3
+
+
+def transformer_config(tmp_path: Path, model_dir: Path, **crawl: object) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, config)
+    settings = yaml.safe_load((config / "armswatch.yaml").read_text())
+    settings["classifier"] = {
+        "kind": "transformer",
+        "model": str(model_dir),
+        "watchlist": str(WATCHLIST),
+        "batch_size": 16,
+    }
+    settings["crawl"].update(crawl)
+    (config / "armswatch.yaml").write_text(yaml.safe_dump(settings))
+    return config
+
+
+def test_classify_evaluate_and_info_commands(
+    model_dir: Path, small_data: Path, tmp_path: Path, encoder: Encoder
+) -> None:
+    config = transformer_config(tmp_path, model_dir)
+    lines = [
+        {"id": i, "title": t, "text": ""}
+        for i, t in enumerate(
+            ["Glock 19 for sale, no papers", "Glue gun for crafts", "1000 CCI primers"]
+        )
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    classified = run_cli("--config", config, "classify", source)
+    assert classified.returncode == 0, classified.stderr
+    rows = [json.loads(line) for line in classified.stdout.splitlines()]
+    assert [row["id"] for row in rows] == [0, 1, 2]
+
+    out = tmp_path / "evaluation"
+    evaluated = run_cli("evaluate", small_data, "--model", model_dir, "--out", out)
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["count"] == sum(SLICE.values())
+    assert set(report["labels"]) == set(LABELS) and 0 <= report["macro_f1"] <= 1
+    assert set(report["confusion"]) == {*LABELS, "benign"}
+    assert (out / "pr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "macro-F1" in evaluated.stdout
+
+    info = run_cli("model", "info", "--model", model_dir)
+    assert info.returncode == 0, info.stderr
+    assert "test-v1" in info.stdout and "multilingual-e5-small-q4@" in info.stdout
+
+    missing = run_cli("model", "info", "--model", tmp_path / "nowhere")
+    assert missing.returncode == 3 and "no model" in missing.stderr
+
+
+def test_crawl_classifies_in_batches_with_the_transformer(
+    model_dir: Path, fresh_sites, tmp_path: Path, encoder: Encoder
+) -> None:
+    config = transformer_config(tmp_path, model_dir)
+    result = crawl(fresh_sites, tmp_path / "data", "demo-market", config=config)
+    assert result.returncode == 0, result.stderr
+    stats = [
+        e for e in audit_events(tmp_path / "data", "demo-market") if e["event"] == "crawl_finished"
+    ][-1]["stats"]
+    listings = len(expected_ids(fresh_sites, "demo-market"))
+    assert stats["armswatch/classified"] == listings
+    assert stats["armswatch/classifier_batches"] < listings  # batches, not one call each
+    store = open_store(tmp_path / "data")
+    for listing in store.get_many(expected_ids(fresh_sites, "demo-market")).values():
+        assert listing.classifier_version and listing.classifier_version.startswith("test-v1+")
