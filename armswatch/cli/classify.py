@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from armswatch.cli.context import Exit, common_options, errors, load
+from armswatch.cli.context import Exit, common_options, errors, load, progress_bar
 from classifiers import Classifier, ListingText, Prediction, load_classifier
 
 BATCH = 64
@@ -104,13 +104,7 @@ def classify(input_file: IO[str], output: IO[str]) -> None:
     the exit code is then 5.
     """
     classifier = load_classifier(load())
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=errors, transient=True) as progress:
+    with progress_bar() as progress:
         bad = classify_stream(classifier, input_file, output, progress)
     if bad:
         errors.print(f"{bad} malformed line(s) skipped (see above).", highlight=False)

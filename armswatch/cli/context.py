@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from armswatch.config import Config, ConfigError, load_config
 from armswatch.stores import Store, StoreError, open_store
@@ -108,3 +109,16 @@ def store_of(config: Config) -> Iterator[Store]:
             store.close()
     except StoreError as exc:
         fail(str(exc), Exit.STORE_UNAVAILABLE)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A progress bar on standard error, so standard output stays clean for data."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=errors, transient=True) as progress:
+        yield progress

@@ -3,18 +3,15 @@ life cycle, from labeled data to a versioned model with its measurements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from armswatch import LABELS
-from armswatch.cli.context import Exit, common_options, console, errors, fail, load
+from armswatch.cli.context import Exit, common_options, console, fail, load, progress_bar
 
 MODEL_OPTION = click.option(
     "--model",
@@ -22,18 +19,6 @@ MODEL_OPTION = click.option(
     help="A model directory written by 'armswatch train', or a shipped version "
     "(default: the configured model, else the shipped one).",
 )
-
-
-@contextmanager
-def progress_bar() -> Iterator[Progress]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=errors, transient=True) as progress:
-        yield progress
 
 
 def metrics_table(title: str, result: dict[str, Any]) -> Table:
