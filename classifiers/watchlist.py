@@ -34,12 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from armswatch import LABELS
 from armswatch.config.errors import ConfigError, ConfigProblem, missing
-from armswatch.config.loader import yaml_problem
+from armswatch.config.loader import parse_yaml
 
 # Letters that Unicode does not decompose into base letter + accent, folded by
 # hand so that "tłumik" and "tlumik" are the same word; tatweel is only
@@ -274,10 +273,7 @@ def load_watchlist(path: Path) -> tuple[Watchlist, str]:
 
 def parse_watchlist(text: str, path: Path) -> Watchlist:
     """Validate watchlist YAML; `path` is only used to name the file in errors."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([yaml_problem(path, exc)]) from None
+    data = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(
             [ConfigProblem(path, "", type(data).__name__, "a mapping with a 'labels:' section")]

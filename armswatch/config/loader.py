@@ -27,6 +27,7 @@ SOURCES_DIR = "sources"
 
 _BUNDLED_CONFIG = Path(__file__).resolve().parents[2] / "config"
 M = TypeVar("M", bound=BaseModel)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -152,11 +153,20 @@ def _read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:
         problems.append(ConfigProblem(path, "", missing(), f"a readable UTF-8 file ({exc})"))
         return None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problems.append(yaml_problem(path, exc))
+        data = parse_yaml(text, path)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
         return None
     return _expand_env(data if data is not None else {})
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """YAML text as data, parsed by libyaml where installed (every command reads the
+    2,000-line watchlist: ten times faster); a syntax error is a ConfigError."""
+    try:
+        return yaml.load(text, Loader=_SAFE_LOADER)
+    except yaml.YAMLError as exc:
+        raise ConfigError([yaml_problem(path, exc)]) from None
 
 
 def yaml_problem(path: Path, exc: yaml.YAMLError) -> ConfigProblem:
