@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from armswatch import LABELS  # noqa: E402
 from classifiers.base import ListingText, Prediction  # noqa: E402
+from classifiers.metrics import Report, report  # noqa: E402
 from classifiers.rules import DEFAULT_THRESHOLD, RuleClassifier  # noqa: E402
 
 DEMO_DATA = REPO / "armswatch" / "demo" / "data"
@@ -64,52 +65,10 @@ class Example:
     group: str = ""
 
 
-@dataclass(frozen=True)
-class Scores:
-    """Per-label counts and exact match over a set of examples."""
-
-    n: int
-    exact: int
-    tp: dict[str, int]
-    fp: dict[str, int]
-    fn: dict[str, int]
-
-    def precision(self, label: str) -> float:
-        flagged = self.tp[label] + self.fp[label]
-        return self.tp[label] / flagged if flagged else float("nan")
-
-    def recall(self, label: str) -> float:
-        positive = self.tp[label] + self.fn[label]
-        return self.tp[label] / positive if positive else float("nan")
-
-    def f1(self, label: str) -> float:
-        p, r = self.precision(label), self.recall(label)
-        if p != p or r != r or p + r == 0:  # NaN or nothing right
-            return float("nan") if p != p and r != r else 0.0
-        return 2 * p * r / (p + r)
-
-
-def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Scores:
-    """Count per label true/false positives and negatives, and exact matches."""
-    tp, fp, fn = Counter[str](), Counter[str](), Counter[str]()
-    exact = 0
-    for example, prediction in zip(examples, predictions, strict=True):
-        got = set(prediction.labels)
-        exact += got == example.labels
-        for label in LABELS:
-            if label in got and label in example.labels:
-                tp[label] += 1
-            elif label in got:
-                fp[label] += 1
-            elif label in example.labels:
-                fn[label] += 1
-    return Scores(
-        len(examples),
-        exact,
-        {label: tp[label] for label in LABELS},
-        {label: fp[label] for label in LABELS},
-        {label: fn[label] for label in LABELS},
-    )
+def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Report:
+    """Per-label counts and scores, and exact match (the project's metrics)."""
+    truth = [set(e.labels) for e in examples]
+    return report(LABELS, truth, [set(p.labels) for p in predictions])
 
 
 def predict(classifier: RuleClassifier, examples: Sequence[Example]) -> list[Prediction]:
@@ -171,18 +130,19 @@ def load_hansa() -> list[Example]:
     return examples
 
 
-def fmt(value: float) -> str:
-    return "  -  " if value != value else f"{value:.3f}"
+def fmt(value: float, defined: bool) -> str:
+    return f"{value:.3f}" if defined else "  -  "
 
 
-def print_scores(name: str, scores: Scores) -> None:
-    print(f"\n{name}: {scores.n} listings, exact match {scores.exact / scores.n:.3f}")
+def print_scores(name: str, scores: Report) -> None:
+    print(f"\n{name}: {scores.count} listings, exact match {scores.exact_match:.3f}")
     print(f"  {'label':<11} {'P':>6} {'R':>6} {'F1':>6}   tp  fp  fn")
     for label in LABELS:
+        s = scores.labels[label]
+        flagged, positive = s.tp + s.fp > 0, s.support > 0
         print(
-            f"  {label:<11} {fmt(scores.precision(label)):>6} {fmt(scores.recall(label)):>6}"
-            f" {fmt(scores.f1(label)):>6} {scores.tp.get(label, 0):>4}"
-            f" {scores.fp.get(label, 0):>3} {scores.fn.get(label, 0):>3}"
+            f"  {label:<11} {fmt(s.precision, flagged):>6} {fmt(s.recall, positive):>6}"
+            f" {fmt(s.f1, flagged or positive):>6} {s.tp:>4} {s.fp:>3} {s.fn:>3}"
         )
 
 
@@ -253,15 +213,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if e.id.startswith({"classifieds": "cl-", "market": "mk-", "forum": "fo-"}[site])
         ]
         scores = evaluate([e for e, _ in pairs], [p for _, p in pairs])
-        print(f"  {site:<12} n={scores.n:<4} exact match {scores.exact / scores.n:.3f}")
+        print(f"  {site:<12} n={scores.count:<4} exact match {scores.exact_match:.3f}")
     replies = [e for e in demo if "-reply" in e.group]
     as_text = [Example(e.id, ListingText("", e.listing.text), e.labels) for e in replies]
-    reply_exact = evaluate(replies, predict(classifier, replies)).exact
-    text_exact = evaluate(as_text, predict(classifier, as_text)).exact
+    reply_exact = evaluate(replies, predict(classifier, replies)).exact_match
+    text_exact = evaluate(as_text, predict(classifier, as_text)).exact_match
     print(
         f"  forum replies (posts 2+, n={len(replies)}): exact match"
-        f" {reply_exact / len(replies):.3f} with the thread title as crawled,"
-        f" {text_exact / len(replies):.3f} on their text alone"
+        f" {reply_exact:.3f} with the thread title as crawled,"
+        f" {text_exact:.3f} on their text alone"
     )
     by_lang: dict[str, list[bool]] = {}
     for example, prediction in zip(demo, demo_predictions, strict=True):
