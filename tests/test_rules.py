@@ -18,6 +18,7 @@ import pytest
 from armswatch import LABELS
 from armswatch.config import ConfigError
 from classifiers.base import ListingText, Prediction
+from classifiers.metrics import report
 from classifiers.rules import RuleClassifier
 
 REPO = Path(__file__).resolve().parents[1]
@@ -818,12 +819,9 @@ def test_demo_ground_truth_is_matched_at_the_measured_floor(classifier: RuleClas
     records = _demo_records()
     assert len(records) > 300
     predictions = classifier.predict([ListingText(r["title"], r["text"]) for r in records])
-    pairs = [(set(r["labels"]), set(p.labels)) for r, p in zip(records, predictions, strict=True)]
-    exact = sum(want == got for want, got in pairs)
-    assert exact / len(records) >= 0.90
-    for label in LABELS:
-        tp = sum(label in got and label in want for want, got in pairs)
-        fp = sum(label in got and label not in want for want, got in pairs)
-        fn = sum(label not in got and label in want for want, got in pairs)
-        f1 = 2 * tp / (2 * tp + fp + fn)
-        assert f1 >= 0.83, (label, tp, fp, fn)
+    measured = report(
+        LABELS, [set(r["labels"]) for r in records], [set(p.labels) for p in predictions]
+    )
+    assert measured.exact_match >= 0.90
+    for label, scores in measured.labels.items():
+        assert scores.f1 >= 0.83, (label, scores)
