@@ -12,19 +12,18 @@ from pipelines.base import RuntimePipeline
 
 
 class VersioningPipeline(RuntimePipeline):
+    """Marks each listing new, changed or unchanged; the store numbers the versions
+    and keeps `first_seen` when it writes."""
+
     def process_item(self, item: Listing) -> Listing:
         stored = self.runtime.store.get(item.id)
         if stored is None:
             item.change = "new"
-            item.first_seen = item.last_seen
-            item.version = 1
             return item
-        item.first_seen = stored.first_seen
         same_content = stored.content_sha256 == item.content_sha256
         same_price = (stored.price, stored.currency) == (item.price, item.currency)
         if same_content and same_price:
             item.change = "unchanged"
-            item.version = stored.version
             item.scores = stored.scores
             item.labels = stored.labels
             item.threat_score = stored.threat_score
@@ -32,5 +31,4 @@ class VersioningPipeline(RuntimePipeline):
             item.explanations = stored.explanations
         else:
             item.change = "changed"
-            item.version = stored.version + 1
         return item

@@ -406,6 +406,7 @@ class SqliteStore:
 
     def _insert(self, listing: Listing) -> None:
         listing.version = 1
+        listing.first_seen = listing.first_seen or listing.last_seen
         record = _columns(listing)
         names = [*record, "last_seen_epoch"]
         self._conn.execute(
