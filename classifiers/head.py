@@ -92,9 +92,7 @@ def train_head(
     for j in range(len(labels)):
         head.platt[j] = platt_scaling(logits[:, j], val_y[:, j])
     probabilities = head.probabilities(val_x)
-    head.thresholds = {
-        label: best_threshold(probabilities[:, j], val_y[:, j]) for j, label in enumerate(labels)
-    }
+    head.thresholds = best_thresholds(labels, probabilities, val_y)
     return head
 
 
@@ -104,6 +102,13 @@ def platt_scaling(logits: np.ndarray, truth: np.ndarray) -> np.ndarray:
         return np.array([1.0, 0.0], dtype=np.float32)
     fit = LogisticRegression(C=1e4, max_iter=1000).fit(logits.reshape(-1, 1), truth)
     return np.array([fit.coef_[0, 0], fit.intercept_[0]], dtype=np.float32)
+
+
+def best_thresholds(
+    labels: Sequence[str], scores: np.ndarray, truth: np.ndarray
+) -> dict[str, float]:
+    """Per label (columns of `scores` and `truth`), the best threshold on these data."""
+    return {label: best_threshold(scores[:, j], truth[:, j]) for j, label in enumerate(labels)}
 
 
 def best_threshold(probabilities: np.ndarray, truth: np.ndarray) -> float:

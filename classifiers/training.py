@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from armswatch import LABELS
 from classifiers.dataset import Example, label_matrix, read_examples
 from classifiers.encoder import Encoder
-from classifiers.head import best_threshold, train_head
+from classifiers.head import best_thresholds, train_head
 from classifiers.metrics import Report, report
 from classifiers.model import ModelArtifact, ModelInfo
 from classifiers.rules import RuleClassifier
@@ -135,14 +135,11 @@ def choose_rule_weight(
     its per-label thresholds, and the macro-F1 of every weight tried."""
     table: dict[str, float] = {}
     best: tuple[float, float, dict[str, float]] | None = None
+    truth_sets = [{label for label, on in zip(LABELS, row, strict=True) if on} for row in truth]
     for weight in RULE_WEIGHTS:
         scores = (1 - weight) * head_scores + weight * rule_scores
-        thresholds = {
-            label: best_threshold(scores[:, j], truth[:, j]) for j, label in enumerate(LABELS)
-        }
-        predicted = predicted_sets(scores, thresholds)
-        truth_sets = [{label for label, on in zip(LABELS, row, strict=True) if on} for row in truth]
-        macro = report(LABELS, truth_sets, predicted).macro_f1
+        thresholds = best_thresholds(LABELS, scores, truth)
+        macro = report(LABELS, truth_sets, predicted_sets(scores, thresholds)).macro_f1
         table[f"{weight:.1f}"] = round(macro, 4)
         if best is None or macro > best[1] + 1e-9:
             best = (weight, macro, thresholds)
@@ -174,9 +171,7 @@ def baselines(
 
     val_scores = tfidf_scores(splits["validation"])
     val_y = label_matrix(splits["validation"])
-    tfidf_thresholds = {
-        label: best_threshold(val_scores[:, j], val_y[:, j]) for j, label in enumerate(LABELS)
-    }
+    tfidf_thresholds = best_thresholds(LABELS, val_scores, val_y)
     for name, items in (("test", splits["test"]), ("test_real", real_test)):
         if not items:
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import UTC, datetime
 
 import click
@@ -120,9 +122,6 @@ def show(listing_id: str, as_json: bool) -> None:
         )
         return
     if as_json:
-        import dataclasses
-        import json
-
         record = listing.to_record()
         record["versions"] = [dataclasses.asdict(v) for v in versions]
         click.echo(json.dumps(record, ensure_ascii=False))
