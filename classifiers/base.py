@@ -52,5 +52,9 @@ def load_classifier(config: Config) -> Classifier:
     from classifiers.transformer import TransformerClassifier
 
     return TransformerClassifier.load(
-        settings.model, encoder=settings.encoder, rules=rules, thresholds=settings.thresholds
+        settings.model,
+        encoder=settings.encoder,
+        rules=rules,
+        thresholds=settings.thresholds,
+        quantize=settings.quantize,
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from armswatch import LABELS
+from armswatch.stores import Store
 from classifiers.base import ListingText
 
 
@@ -45,3 +46,24 @@ def read_examples(path: Path) -> list[Example]:
 
 def label_matrix(examples: Sequence[Example]) -> np.ndarray:
     return np.array([[label in e.labels for label in LABELS] for e in examples], dtype=int)
+
+
+def reviewed_examples(store: Store) -> list[Example]:
+    """Training examples from the analysts' reviews: each reviewed listing with the
+    labels of its latest review (confirmed: the analyst's labels; false positive:
+    benign; awaiting follow-up: left out).
+
+    They join the train split only: validation and test stay fixed, so model
+    versions remain comparable.
+    """
+    latest = {review.listing_id: review for review in store.reviews()}
+    listings = store.get_many(latest)
+    examples = []
+    for listing_id, review in sorted(latest.items()):
+        labels = review.training_labels()
+        listing = listings.get(listing_id)
+        if labels is None or listing is None:
+            continue
+        text = ListingText(listing.title, listing.text, listing.lang)
+        examples.append(Example(text=text, labels=labels, lang=listing.lang, split="train"))
+    return examples

@@ -11,6 +11,7 @@ import hashlib
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from classifiers.e5convert import ensure_encoder, read_manifest, sha256
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+CJK_START = 0x2E80
+"""From here on, scripts are written without spaces: a character is a word."""
 E5_PREFIX = "query: "
 """e5 models were trained with this prefix on every input; other models want ""."""
 OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -77,10 +80,35 @@ class Encoder:
         else:
             model, tokenizer = _load_hub(str(location))
             name = str(location)
+        encoder = cls(model, tokenizer, name=name, prefix=prefix, max_length=max_length)
         if quantize:
-            model = _quantize_int8(model)
-            name += "+int8"
-        return cls(model, tokenizer, name=name, prefix=prefix, max_length=max_length)
+            encoder.quantize()
+        return encoder
+
+    def quantize(self) -> None:
+        """Switch to torch dynamic int8 for the Linear layers (after any adapters are added)."""
+        self.model = _quantize_int8(self.model)
+        self.name += "+int8"
+
+    def tokenize(self, texts: Sequence[str], *, offsets: bool = False) -> dict[str, list]:
+        """Token ids (and character offsets) of texts that already carry the prefix."""
+        return self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.max_length,
+            return_attention_mask=False,
+            return_offsets_mapping=offsets,
+        )
+
+    def pad(self, sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids padded to the longest of `sequences`, and the attention mask."""
+        width = max(len(ids) for ids in sequences)
+        input_ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id or 0)
+        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        for row, ids in enumerate(sequences):
+            input_ids[row, : len(ids)] = torch.tensor(ids)
+            mask[row, : len(ids)] = 1
+        return input_ids, mask
 
     def embed(
         self,
@@ -96,37 +124,112 @@ class Encoder:
         batch pads to its own longest text rather than to `max_length`: listings
         are mostly short. `progress` is called after each batch with its size.
         """
+        return self.encode(texts, batch_size, progress, sort_by_length=sort_by_length).embeddings
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+        *,
+        directions: np.ndarray | None = None,
+        sort_by_length: bool = True,
+    ) -> Encoded:
+        """Embeddings as `embed` gives them, and, for `directions` (k, dim), what
+        each word of each text adds to the embedding's dot product with each direction.
+
+        Mean pooling is a sum over tokens, so `embedding @ directions.T` splits
+        exactly into per-token parts (up to the L2 normalization, which scales
+        them all alike): a linear head's logit is explained by the words that
+        made it, from the same forward pass.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        words: list[list[WordScore]] | None = (
+            [[] for _ in texts] if directions is not None else None
+        )
         if not texts:
-            return np.empty((0, self.dim), dtype=np.float32)
-        ids: list[list[int]] = self.tokenizer(
-            [self.prefix + text for text in texts],
-            truncation=True,
-            max_length=self.max_length,
-            return_attention_mask=False,
-        )["input_ids"]
+            return Encoded(out, words)
+        prefixed = [self.prefix + text for text in texts]
+        encoded = self.tokenize(prefixed, offsets=directions is not None)
+        ids: list[list[int]] = encoded["input_ids"]
         order = list(range(len(ids)))
         if sort_by_length:
             order.sort(key=lambda i: len(ids[i]), reverse=True)
-        pad = self.tokenizer.pad_token_id or 0
-        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        towards = torch.from_numpy(np.asarray(directions, dtype=np.float32)).T if words else None
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                width = max(len(ids[i]) for i in rows)
-                input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(rows), width), dtype=torch.long)
-                for r, i in enumerate(rows):
-                    input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
-                    mask[r, : len(ids[i])] = 1
+                input_ids, mask = self.pad([ids[i] for i in rows])
                 hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                weights = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
+                pooled = mean_pool(hidden, mask)
                 out[rows] = torch.nn.functional.normalize(pooled, dim=-1).float().numpy()
+                if words is not None and towards is not None:
+                    tokens = mask.sum(1, keepdim=True).to(hidden.dtype)
+                    scale = tokens * pooled.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+                    parts = (hidden.float() @ towards) / scale.unsqueeze(1)
+                    for r, i in enumerate(rows):
+                        words[i] = _word_scores(
+                            prefixed[i],
+                            len(self.prefix),
+                            encoded["offset_mapping"][i],
+                            parts[r, : len(ids[i])].numpy(),
+                        )
                 if progress is not None:
                     progress(len(rows))
-        return out
+        return Encoded(out, words)
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean of each text's token states over its attention mask."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
+
+
+@dataclass(frozen=True)
+class WordScore:
+    word: str
+    scores: np.ndarray
+    """(k,) its share of the dot product with each direction."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    embeddings: np.ndarray
+    words: list[list[WordScore]] | None
+    """Per text, its words in order with their shares; None when no directions were given."""
+
+
+def _word_scores(
+    text: str, skip: int, offsets: Sequence[tuple[int, int]], parts: np.ndarray
+) -> list[WordScore]:
+    """Token shares summed into the words of `text`: touching tokens inside a word
+    are pieces of it (in scripts written without spaces, each token stands alone)."""
+    spans: list[list[int]] = []
+    totals: list[np.ndarray] = []
+    for (begin, end), share in zip(offsets, parts, strict=True):
+        if end <= max(begin, skip):  # special tokens and the prefix
+            continue
+        begin = max(begin, skip)  # a piece may carry the space before it
+        joined = (
+            spans and spans[-1][1] == begin and _in_word(text[begin - 1]) and _in_word(text[begin])
+        )
+        if joined:
+            spans[-1][1] = end
+            totals[-1] = totals[-1] + share
+        else:
+            spans.append([begin, end])
+            totals.append(share.copy())
+    return [
+        WordScore(text[begin:end].strip(), total)
+        for (begin, end), total in zip(spans, totals, strict=True)
+        if text[begin:end].strip()
+    ]
+
+
+def _in_word(char: str) -> bool:
+    return (char.isalnum() or char in "-'.") and ord(char) < CJK_START
 
 
 def _looks_like_path(location: str) -> bool:

@@ -88,11 +88,15 @@ def train_head(
         platt=np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(labels), 1)),
         thresholds={},
     )
+    return calibrate(head, val_x, val_y)
+
+
+def calibrate(head: LinearHead, val_x: np.ndarray, val_y: np.ndarray) -> LinearHead:
+    """Fit the Platt scaling and pick the thresholds of `head` on validation data."""
     logits = head.logits(val_x)
-    for j in range(len(labels)):
+    for j in range(len(head.labels)):
         head.platt[j] = platt_scaling(logits[:, j], val_y[:, j])
-    probabilities = head.probabilities(val_x)
-    head.thresholds = best_thresholds(labels, probabilities, val_y)
+    head.thresholds = best_thresholds(head.labels, head.probabilities(val_x), val_y)
     return head
 
 

@@ -1,5 +1,6 @@
-"""A trained model artifact: the head, its thresholds, the encoder it was trained
-with, the training data hash and the metrics, in one small directory.
+"""A trained model artifact: the head and its thresholds, the encoder adapters of
+a fine-tuned model, the encoder it was trained with, the training data hash and
+the metrics, in one small directory.
 
 Artifacts are versioned directories (`classifiers/models/<version>/`); the
 encoder weights are never part of them, only the encoder's name and location.
@@ -12,11 +13,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from classifiers.adapters import load_adapters, save_adapters
 from classifiers.head import LinearHead
 
 MODEL_FILE = "model.json"
 SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
-DEFAULT_MODEL = "e5-head-v1"
+DEFAULT_MODEL = "e5-v1"
 
 
 @dataclass
@@ -40,15 +44,24 @@ class ModelArtifact:
     directory: Path
     info: ModelInfo
     head: LinearHead
+    adapters: dict[str, torch.Tensor] | None = None
+    """LoRA adapters of the encoder, for a fine-tuned model; None for a frozen encoder."""
 
     @classmethod
     def load(cls, directory: Path) -> ModelArtifact:
         info = ModelInfo(**json.loads((directory / MODEL_FILE).read_text(encoding="utf-8")))
-        return cls(directory=directory, info=info, head=LinearHead.load(directory))
+        return cls(
+            directory=directory,
+            info=info,
+            head=LinearHead.load(directory),
+            adapters=load_adapters(directory),
+        )
 
     def save(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.head.save(self.directory)
+        if self.adapters is not None:
+            save_adapters(self.adapters, self.directory)
         text = json.dumps(asdict(self.info), indent=2, ensure_ascii=False) + "\n"
         (self.directory / MODEL_FILE).write_text(text, encoding="utf-8")
 

@@ -1,26 +1,34 @@
-"""Train a model version: embed the labeled listings once, fit the head on the
-train split, calibrate and set thresholds on validation, decide by measurement
-how much the watchlist rules add, and report on the test splits beside two
-baselines (the rules alone; TF-IDF + logistic regression).
+"""Train a model version: fit candidate heads on the train split (a linear head
+on the frozen encoder; LoRA adapters plus a head fine-tuned with the encoder),
+calibrate each and set its thresholds on validation, decide by measurement how
+much the watchlist rules add, keep the candidate with the better validation
+macro-F1, and report on the test splits beside two baselines (the rules alone;
+TF-IDF + logistic regression). The losing candidate's numbers stay in the notes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from armswatch import LABELS
+from classifiers.card import write_card
 from classifiers.dataset import Example, label_matrix, read_examples
 from classifiers.encoder import Encoder
-from classifiers.head import best_thresholds, train_head
-from classifiers.metrics import Report, report
+from classifiers.finetune import DEFAULT_SETTINGS, FineTuneSettings, fine_tune
+from classifiers.head import LinearHead, best_thresholds, calibrate, train_head
+from classifiers.metrics import report
 from classifiers.model import ModelArtifact, ModelInfo
 from classifiers.rules import RuleClassifier
 from classifiers.transformer import model_text
@@ -34,16 +42,53 @@ Progress = Callable[[str, int, int], None]
 """(stage, done, total)"""
 
 
-def file_sha256(*paths: Path) -> str:
+def data_sha256(paths: Sequence[Path], reviewed: Sequence[Example] = ()) -> str:
+    """What the model was trained on: the data files, and the reviews when there are any."""
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.read_bytes())
+    for example in reviewed:
+        record = [example.text.title, example.text.text, sorted(example.labels), example.lang]
+        digest.update(json.dumps(record, ensure_ascii=False).encode())
     return digest.hexdigest()
 
 
 def predicted_sets(scores: np.ndarray, thresholds: dict[str, float]) -> list[set[str]]:
     cut = np.array([thresholds[label] for label in LABELS])
     return [{label for label, on in zip(LABELS, row >= cut, strict=True) if on} for row in scores]
+
+
+HEADS = ("linear", "lora")
+"""'linear': logistic units on the frozen encoder; 'lora': adapters + head fine-tuned."""
+
+
+@dataclass
+class Candidate:
+    """One trained head, measured: the shipped model is the better on validation."""
+
+    kind: str
+    head: LinearHead
+    rule_weight: float
+    rule_weight_search: dict[str, float]
+    metrics: dict[str, Any]
+    adapters: dict[str, torch.Tensor] | None = None
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "head": HEAD_DESCRIPTIONS[self.kind],
+            "rule_weight": self.rule_weight,
+            "rule_weight_search": self.rule_weight_search,
+            "training_seconds": round(self.seconds),
+            "metrics": self.metrics,
+        }
+
+
+HEAD_DESCRIPTIONS = {
+    "linear": "linear (logistic per label) on frozen mean-pooled embeddings, Platt-calibrated",
+    "lora": "LoRA adapters (rank {rank}) on every Linear layer of the encoder plus a linear "
+    "head, fine-tuned for {epochs} epochs with the embeddings frozen, Platt-calibrated",
+}
 
 
 def train(
@@ -55,77 +100,128 @@ def train(
     data: Sequence[Path] = (DEFAULT_DATA,),
     real_test_data: Path | None = REAL_TEST,
     seed: int = 13,
+    reviewed: Sequence[Example] = (),
+    heads: Sequence[str] = HEADS,
+    fine_tuning: FineTuneSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
 ) -> ModelArtifact:
-    """Train, measure and save a model version under `out_dir`.
+    """Train each of `heads`, measure them, and save the best on validation under `out_dir`.
 
     `data`: labeled listings with train/validation/test splits; `real_test_data`:
-    a test set of real listings only, reported separately.
+    a test set of real listings only, reported separately; `reviewed`: analysts'
+    reviews, added to the train split. The encoder is adapted in place when
+    'lora' is trained.
     """
     random.seed(seed)
     np.random.seed(seed)
+    torch.manual_seed(seed)
+    encoder_name = encoder.name  # before fine-tuning adapts it
     examples = [e for path in data for e in read_examples(path)]
     real_test = read_examples(real_test_data) if real_test_data else []
     splits = {
         name: [e for e in examples if e.split == name] for name in ("train", "validation", "test")
     }
+    splits["train"] += reviewed
     if not splits["train"] or not splits["validation"]:
         names = ", ".join(str(path) for path in data)
         raise ValueError(f"{names}: records with split 'train' and 'validation' are needed")
+    measured = {"validation": splits["validation"], "test": splits["test"], "test_real": real_test}
+    measured = {name: items for name, items in measured.items() if items}
+    y = {name: label_matrix(items) for name, items in {**splits, **measured}.items()}
+    rule = {name: _rule_scores(rules, items) for name, items in measured.items()}
 
-    def embed(name: str, items: Sequence[Example]) -> np.ndarray:
-        texts = [model_text(e.text) for e in items]
-        done = 0
+    def embed(names: Sequence[str]) -> dict[str, np.ndarray]:
+        out = {}
+        for name in names:
+            items = {**splits, **measured}[name]
+            done = 0
 
-        def step(count: int) -> None:
-            nonlocal done
-            done += count
-            if progress:
-                progress(f"embedding {name}", done, len(texts))
+            def step(count: int, name: str = name, total: int = len(items)) -> None:
+                nonlocal done
+                done += count
+                if progress:
+                    progress(f"embedding {name}", done, total)
 
-        return encoder.embed(texts, progress=step)
+            out[name] = encoder.embed([model_text(e.text) for e in items], progress=step)
+        return out
 
-    x = {name: embed(name, items) for name, items in splits.items()}
-    x["test_real"] = embed("test_real", real_test) if real_test else np.zeros((0, encoder.dim))
-    y = {name: label_matrix(items) for name, items in splits.items()}
-    head = train_head(LABELS, x["train"], y["train"], x["validation"], y["validation"], seed=seed)
+    def measure(kind: str, head: LinearHead, x: dict[str, np.ndarray]) -> Candidate:
+        weight, thresholds, table = choose_rule_weight(
+            head.probabilities(x["validation"]), rule["validation"], y["validation"]
+        )
+        head.thresholds = thresholds
+        metrics = {}
+        for name, items in measured.items():
+            scores = (1 - weight) * head.probabilities(x[name]) + weight * rule[name]
+            truth = [e.labels for e in items]
+            predicted = predicted_sets(scores, thresholds)
+            metrics[name] = report(LABELS, truth, predicted, [e.lang for e in items]).to_dict()
+        return Candidate(kind, head, weight, table, metrics)
 
-    def rule_scores(items: Sequence[Example]) -> np.ndarray:
-        predictions = rules.predict([e.text for e in items])
-        return np.array([[p.scores[label] for label in LABELS] for p in predictions])
-
-    rule = {name: rule_scores(items) for name, items in {**splits, "test_real": real_test}.items()}
-    weight, thresholds, blend_table = choose_rule_weight(
-        head.probabilities(x["validation"]), rule["validation"], y["validation"]
-    )
-    head.thresholds = thresholds
-
-    def evaluate(name: str, items: Sequence[Example]) -> Report:
-        scores = (1 - weight) * head.probabilities(x[name]) + weight * rule[name]
-        truth = [e.labels for e in items]
-        return report(LABELS, truth, predicted_sets(scores, thresholds), [e.lang for e in items])
-
-    evaluated = {"validation": splits["validation"], "test": splits["test"], "test_real": real_test}
-    metrics = {name: evaluate(name, items).to_dict() for name, items in evaluated.items() if items}
-    notes: dict[str, Any] = {
-        "rule_weight": weight,
-        "rule_weight_search": blend_table,
-        "baselines": baselines(splits, real_test, rules),
-        "head": "linear (logistic per label) on frozen mean-pooled embeddings, Platt-calibrated",
+    candidates: list[Candidate] = []
+    unknown = sorted(set(heads) - set(HEADS))
+    if unknown or not heads:
+        raise ValueError(f"heads must be among {', '.join(HEADS)}, got {', '.join(heads)}")
+    if "linear" in heads:  # first: it needs the encoder before fine-tuning changes it
+        started = time.monotonic()
+        x = embed(["train", *measured])
+        head = train_head(LABELS, x["train"], y["train"], x["validation"], y["validation"])
+        candidates.append(measure("linear", head, x))
+        candidates[-1].seconds = time.monotonic() - started
+    if "lora" in heads:
+        started = time.monotonic()
+        head, adapters = fine_tune(
+            encoder,
+            [model_text(e.text) for e in splits["train"]],
+            y["train"],
+            LABELS,
+            fine_tuning,
+            seed=seed,
+            progress=(lambda done, total: progress("fine-tuning", done, total))
+            if progress
+            else None,
+        )
+        x = embed(list(measured))
+        calibrate(head, x["validation"], y["validation"])
+        candidates.append(measure("lora", head, x))
+        candidates[-1].adapters = adapters
+        candidates[-1].seconds = time.monotonic() - started
+    best = max(candidates, key=lambda c: c.metrics["validation"]["macro_f1"])
+    descriptions = {
+        c.kind: {**c.summary(), "head": c.summary()["head"].format(**fine_tuning.to_dict())}
+        for c in candidates
     }
+    notes: dict[str, Any] = {
+        "head_kind": best.kind,
+        "head": descriptions[best.kind]["head"],
+        "rule_weight": best.rule_weight,
+        "rule_weight_search": best.rule_weight_search,
+        "candidates": descriptions,
+        "chosen_by": "validation macro-F1",
+        "baselines": baselines(splits, real_test, rules),
+        "reviewed_examples": len(reviewed),
+    }
+    if best.kind == "lora":
+        notes["fine_tuning"] = fine_tuning.to_dict()
     info = ModelInfo(
         version=version,
-        encoder=encoder.name,
+        encoder=encoder_name,
         encoder_location=encoder_location,
         labels=list(LABELS),
-        training_data_sha256=file_sha256(*data),
+        training_data_sha256=data_sha256(data, reviewed),
         seed=seed,
-        metrics=metrics,
+        metrics=best.metrics,
         notes=notes,
     )
-    artifact = ModelArtifact(directory=out_dir, info=info, head=head)
+    artifact = ModelArtifact(directory=out_dir, info=info, head=best.head, adapters=best.adapters)
     artifact.save()
+    write_card(artifact)
     return artifact
+
+
+def _rule_scores(rules: RuleClassifier, items: Sequence[Example]) -> np.ndarray:
+    predictions = rules.predict([e.text for e in items])
+    return np.array([[p.scores[label] for label in LABELS] for p in predictions])
 
 
 def choose_rule_weight(

@@ -1,9 +1,11 @@
-"""The transformer classifier: multilingual sentence embeddings, a calibrated
-linear head, and the watchlist rules as a second signal.
+"""The transformer classifier: multilingual sentence embeddings (from the frozen
+encoder or one fine-tuned with LoRA adapters), a calibrated linear head, and the
+watchlist rules as a second signal.
 
 The final score of a label is (1 - w) * head + w * rules, with the rule weight
 w chosen on validation data when the model was trained (w = 0 when the rules
-did not help; they then still explain the score).
+did not help; they then still explain the score). A score is explained by the
+rule terms that matched and by the words that pushed the head's logit most.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.adapters import apply_adapters
 from classifiers.base import ListingText, Prediction
-from classifiers.encoder import Encoder
+from classifiers.encoder import Encoder, WordScore
 from classifiers.model import ModelArtifact, resolve_model_dir
 from classifiers.rules import RuleClassifier
 
 MAX_CHARS = 2000
 """Characters of title + text the encoder reads (it truncates to 128 tokens anyway)."""
+EXPLAINING_WORDS = 3
+"""Words from the model's side shown per label, beside the rule terms."""
+MIN_SHARE = 0.1
+"""A word is shown when it adds at least this much to the calibrated logit."""
 
 
 def model_text(listing: ListingText) -> str:
@@ -46,43 +53,83 @@ class TransformerClassifier:
         encoder: str | None = None,
         rules: RuleClassifier | None = None,
         thresholds: dict[str, float] | None = None,
+        quantize: bool = False,
     ) -> TransformerClassifier:
         """A model directory (or shipped version; default: the shipped model) with its
-        encoder; `thresholds` override the model's own per label."""
+        encoder; `thresholds` override the model's own per label; `quantize`: int8."""
         artifact = ModelArtifact.load(resolve_model_dir(model))
         artifact.head.thresholds.update(thresholds or {})
-        location = encoder or artifact.info.encoder_location
-        return cls(artifact, Encoder.load(location), rules)
+        loaded = Encoder.load(encoder or artifact.info.encoder_location)
+        if artifact.adapters is not None:
+            apply_adapters(loaded.model, artifact.adapters)
+            loaded.name += f"+{artifact.info.version}"
+        if quantize:
+            loaded.quantize()
+        return cls(artifact, loaded, rules)
 
-    def scores(self, batch: Sequence[ListingText]) -> tuple[np.ndarray, list[Prediction] | None]:
-        """(n, labels) final scores, and the rule predictions behind them."""
-        embeddings = self.encoder.embed([model_text(listing) for listing in batch])
-        scores = self.artifact.head.probabilities(embeddings)
+    def scores(
+        self, batch: Sequence[ListingText]
+    ) -> tuple[np.ndarray, list[Prediction] | None, list[list[WordScore]]]:
+        """(n, labels) final scores, the rule predictions behind them, and each
+        listing's words with their share of each label's calibrated logit."""
+        head = self.artifact.head
+        encoded = self.encoder.encode(
+            [model_text(listing) for listing in batch],
+            directions=head.weights * head.platt[:, :1],
+        )
+        scores = head.probabilities(encoded.embeddings)
         rule_predictions = self.rules.predict(batch) if self.rules else None
         if rule_predictions is not None and self.rule_weight > 0:
             rule_scores = np.array(
                 [[p.scores[label] for label in self.labels] for p in rule_predictions]
             )
             scores = (1 - self.rule_weight) * scores + self.rule_weight * rule_scores
-        return scores, rule_predictions
+        return scores, rule_predictions, encoded.words or []
 
     def predict(self, batch: Sequence[ListingText]) -> list[Prediction]:
         if not batch:
             return []
-        scores, rule_predictions = self.scores(batch)
+        scores, rule_predictions, words = self.scores(batch)
         thresholds = self.artifact.head.thresholds
         predictions = []
         for i, row in enumerate(scores):
             by_label = {
                 label: round(float(s), 4) for label, s in zip(self.labels, row, strict=True)
             }
-            explanations = rule_predictions[i].explanations if rule_predictions else {}
+            flagged = [label for label in self.labels if by_label[label] >= thresholds[label]]
+            explanations = self.explain(
+                words[i],
+                rule_predictions[i].explanations if rule_predictions else {},
+                flagged or [max(by_label, key=by_label.__getitem__)],
+            )
             predictions.append(
                 Prediction(
                     scores=by_label,
-                    labels=[label for label in self.labels if by_label[label] >= thresholds[label]],
+                    labels=flagged,
                     threat_score=max(by_label.values()),
                     explanations=explanations,
                 )
             )
         return predictions
+
+    def explain(
+        self,
+        words: Sequence[WordScore],
+        rule_terms: dict[str, list[str]],
+        focus: Sequence[str],
+    ) -> dict[str, list[str]]:
+        """Per label: the rule terms that matched, then, for the `focus` labels (the
+        flagged ones, else the likeliest), the words that raised the head's score
+        most (each word once, as written)."""
+        explanations: dict[str, list[str]] = {}
+        for j, label in enumerate(self.labels):
+            terms = list(rule_terms.get(label, []))
+            seen = {term.casefold() for term in terms}
+            ranked = sorted(words, key=lambda word: -word.scores[j]) if label in focus else []
+            for word in ranked[:EXPLAINING_WORDS]:
+                if word.scores[j] >= MIN_SHARE and word.word.casefold() not in seen:
+                    terms.append(word.word)
+                    seen.add(word.word.casefold())
+            if terms:
+                explanations[label] = terms
+        return explanations

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from armswatch.config.loader import CLASSIFIER_ENV
 from armswatch.demo import DemoSites
 from armswatch.listing import listing_id
 from armswatch.stores.sqlite import SqliteStore
@@ -31,11 +32,30 @@ SITE_OF_SOURCE = {
 }
 
 
+CONFIGURED_CLASSIFIER = {CLASSIFIER_ENV: ""}
+"""`run_cli(..., env=CONFIGURED_CLASSIFIER)`: use the classifier the config names
+(the shipped transformer model by default) instead of the session's rules."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_environment(cache_dir: Path) -> Iterator[None]:
+    """Every test and child process: the encoder cache in the session's temporary
+    directory (nothing written under ~), and the rule classifier, so that tests of
+    crawling do not wait for the model; tests of the model ask for it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(e5convert.CACHE_ENV, str(cache_dir))
+        mp.setenv(CLASSIFIER_ENV, "rules")
+        yield
+
+
 def run_cli(
-    *args: str | Path, sites: DemoSites | None = None, timeout: float = 300
+    *args: str | Path,
+    sites: DemoSites | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`armswatch ARGS` in a child process, pointed at `sites` when given."""
-    env = {**os.environ, "COLUMNS": "200", **(sites.env() if sites else {})}
+    env = {**os.environ, "COLUMNS": "200", **(sites.env() if sites else {}), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "armswatch", *map(str, args)],
         capture_output=True,
@@ -47,10 +67,15 @@ def run_cli(
 
 
 def crawl(
-    sites: DemoSites, data_dir: Path, *sources: str, config: Path = DEMO_CONFIG, extra: tuple = ()
+    sites: DemoSites,
+    data_dir: Path,
+    *sources: str,
+    config: Path = DEMO_CONFIG,
+    extra: tuple = (),
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return run_cli(
-        "--config", config, "--data-dir", data_dir, "crawl", *sources, *extra, sites=sites
+        "--config", config, "--data-dir", data_dir, "crawl", *sources, *extra, sites=sites, env=env
     )
 
 
@@ -104,9 +129,7 @@ def checkpoint(cache_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def encoder(cache_dir: Path, checkpoint: Path) -> Iterator[Encoder]:
-    """The packaged default (location None), its cache pointed at the session's;
-    child processes started by tests find it there too."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(e5convert.CACHE_ENV, str(cache_dir))
-        yield Encoder.load()
+def encoder(checkpoint: Path) -> Encoder:
+    """The packaged default (location None), from the session's cache. Shared:
+    never fine-tune it (load a fresh one from `checkpoint` for that)."""
+    return Encoder.load()

@@ -191,3 +191,28 @@ def test_missing_directory_is_not_taken_for_a_hub_id(tmp_path: Path) -> None:
         Encoder.load(tmp_path / "nothing-here")
     with pytest.raises(EncoderLoadError, match="no model directory"):
         Encoder.load("./models/nothing-here")
+
+
+def test_encode_splits_the_score_into_the_words_as_written(encoder: Encoder) -> None:
+    texts = ["Verkaufe Glock-19, zwei Magazine!", "出售全新手枪和子弹", "ammo"]
+    directions = np.random.default_rng(0).normal(size=(4, encoder.dim)).astype(np.float32)
+    encoded = encoder.encode(texts, directions=directions)
+    assert np.allclose(encoded.embeddings, encoder.embed(texts), atol=1e-5)
+    assert encoded.words is not None
+    german, chinese, short = encoded.words
+    assert [w.word for w in german] == ["Verkaufe", "Glock-19", ",", "zwei", "Magazine", "!"]
+    assert "".join(w.word for w in chinese) == texts[1]
+    assert len(chinese) > 1  # tokens of unspaced scripts are not glued into one word
+    assert [w.word for w in short] == ["ammo"]
+    assert all(w.scores.shape == (4,) for words in encoded.words for w in words)
+    # Shares are linear in the direction: the parts of a sum are the sums of the parts.
+    summed = encoder.encode(texts, directions=directions[:1] + directions[1:2]).words
+    assert summed is not None
+    for words, parts in zip(summed, encoded.words, strict=True):
+        for word, part in zip(words, parts, strict=True):
+            assert np.isclose(word.scores[0], part.scores[0] + part.scores[1], atol=1e-4)
+
+
+def test_embed_without_directions_gives_no_words(encoder: Encoder) -> None:
+    assert encoder.encode(["Glock"]).words is None
+    assert encoder.encode([], directions=np.zeros((1, encoder.dim))).words == []

@@ -814,7 +814,7 @@ def _demo_records() -> list[dict]:
 
 
 def test_demo_ground_truth_is_matched_at_the_measured_floor(classifier: RuleClassifier) -> None:
-    """Measured with bench/bench_rules.py: exact match 0.93, per-label F1 0.86-0.93
+    """Measured with bench/rules.py: exact match 0.93, per-label F1 0.86-0.93
     (forum replies carry their thread's title, which costs most of the misses)."""
     records = _demo_records()
     assert len(records) > 300

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from armswatch.listing import Attachment, Listing, content_hash
-from armswatch.stores.base import SearchQuery, StoreError
-from armswatch.stores.sqlite import SqliteStore, fts_query
+from armswatch.stores.base import Review, SearchQuery, StoreError
+from armswatch.stores.sqlite import SCHEMA_VERSION, SqliteStore, fts_query
 
 T0 = "2026-11-20T10:00:00+00:00"
 T1 = "2026-11-21T10:00:00+00:00"
@@ -645,5 +645,62 @@ def test_wal_mode_and_schema_version(tmp_path: Path) -> None:
 
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     conn.close()
+
+
+# -- reviews ----------------------------------------------------------------------
+
+
+def review(listing_id: str, verdict: str, *labels: str, at: str = T1) -> Review:
+    return Review(listing_id, verdict, "analyst1", at, labels=labels, note="checked")
+
+
+def test_reviews_are_kept_in_order_and_durable(tmp_path: Path) -> None:
+    path = tmp_path / "armswatch.sqlite3"
+    store = SqliteStore(path)
+    fill(store, make("a", title="Glock 19"), make("b", title="glue gun"))
+    first = store.add_review(review("a", "follow_up"))
+    second = store.add_review(review("a", "confirmed", "firearm", "parts", at=T2))
+    third = store.add_review(review("b", "false_positive"))
+    assert first.id is not None and first.id < second.id < third.id  # type: ignore[operator]
+    store.close()  # without commit: a review is committed when added
+
+    store = SqliteStore(path)
+    assert store.reviews() == [first, second, third]
+    assert store.reviews(["a"]) == [first, second]
+    assert store.reviews(["b", "missing"]) == [third]
+    assert second.labels == ("firearm", "parts") and second.note == "checked"
+    store.close()
+
+
+def test_a_review_needs_a_stored_listing(store: SqliteStore) -> None:
+    with pytest.raises(KeyError, match="no listing"):
+        store.add_review(review("nowhere", "false_positive"))
+    assert store.reviews() == []
+
+
+def test_review_verdicts_and_labels_are_checked() -> None:
+    with pytest.raises(ValueError, match="verdict"):
+        review("a", "maybe")
+    with pytest.raises(ValueError, match="only a confirmed"):
+        review("a", "false_positive", "firearm")
+    assert review("a", "confirmed", "parts").training_labels() == {"parts"}
+    assert review("a", "false_positive").training_labels() == set()
+    assert review("a", "follow_up").training_labels() is None
+
+
+def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "armswatch.sqlite3"
+    store = SqliteStore(path)
+    fill(store, make("a", title="Glock 19"))
+    store.close()
+    with sqlite3.connect(path) as conn:  # as the first release left it
+        conn.execute("DROP TABLE reviews")
+        conn.execute("UPDATE schema_version SET version = 1")
+    conn.close()
+
+    store = SqliteStore(path)
+    assert store.get("a") is not None
+    assert store.add_review(review("a", "confirmed", "firearm")).id == 1
+    store.close()

@@ -10,16 +10,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from armswatch import LABELS
 from classifiers.base import ListingText
 from classifiers.encoder import Encoder
+from classifiers.finetune import FineTuneSettings
 from classifiers.model import ModelArtifact
 from classifiers.rules import RuleClassifier
 from classifiers.training import DEFAULT_DATA, train
-from classifiers.transformer import TransformerClassifier
-from tests.conftest import DEMO_CONFIG, REPO, audit_events, crawl, expected_ids, open_store, run_cli
+from classifiers.transformer import TransformerClassifier, model_text
+from tests.conftest import (
+    CONFIGURED_CLASSIFIER,
+    DEMO_CONFIG,
+    REPO,
+    audit_events,
+    crawl,
+    expected_ids,
+    open_store,
+    run_cli,
+)
 
 SLICE = {"train": 300, "validation": 120, "test": 80}
 WATCHLIST = REPO / "config" / "watchlist.yaml"
@@ -44,10 +55,48 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def model_dir(
     encoder: Encoder, small_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Path]:
+    """A linear head on the frozen encoder."""
     out = tmp_path_factory.mktemp("model") / "test-v1"
     rules = RuleClassifier.from_file(WATCHLIST, {})
-    train("test-v1", out, rules, encoder, data=[small_data], real_test_data=None)
+    train("test-v1", out, rules, encoder, data=[small_data], real_test_data=None, heads=["linear"])
     yield out
+
+
+@pytest.fixture(scope="module")
+def compared_dir(
+    checkpoint: Path, small_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Both candidates trained (one short epoch of fine-tuning), the better kept."""
+    out = tmp_path_factory.mktemp("model") / "test-both"
+    rules = RuleClassifier.from_file(WATCHLIST, {})
+    fresh = Encoder.load(checkpoint)  # fine-tuning adapts it
+    train(
+        "test-both",
+        out,
+        rules,
+        fresh,
+        data=[small_data],
+        real_test_data=None,
+        fine_tuning=FineTuneSettings(epochs=1),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def lora_dir(checkpoint: Path, small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("model") / "test-lora"
+    rules = RuleClassifier.from_file(WATCHLIST, {})
+    train(
+        "test-lora",
+        out,
+        rules,
+        Encoder.load(checkpoint),
+        data=[small_data],
+        real_test_data=None,
+        heads=["lora"],
+        fine_tuning=FineTuneSettings(epochs=1),
+    )
+    return out
 
 
 def test_artifact_is_small_and_complete(model_dir: Path) -> None:
@@ -61,6 +110,10 @@ def test_artifact_is_small_and_complete(model_dir: Path) -> None:
     assert 0.0 <= artifact.info.notes["rule_weight"] <= 1.0
     assert set(artifact.head.thresholds) == set(LABELS)
     assert sum(f.stat().st_size for f in model_dir.iterdir()) < 100_000
+    card = (model_dir / "MODEL_CARD.md").read_text(encoding="utf-8")
+    test_f1 = artifact.info.metrics["test"]["macro_f1"]
+    assert "# Model card: test-v1" in card and f"| {test_f1:.3f} |" in card
+    assert "### Baselines on the same splits" in card and "### Targets" in card
 
 
 def test_save_load_round_trip_gives_identical_scores(
@@ -86,6 +139,88 @@ def test_save_load_round_trip_gives_identical_scores(
     assert first.version == "test-v1+" + rules.version
     # Scores differ between listings: the head is not a constant.
     assert np.ptp([p.threat_score for p in a]) > 0.3
+
+
+def test_both_heads_are_measured_and_the_better_on_validation_is_kept(
+    compared_dir: Path,
+) -> None:
+    artifact = ModelArtifact.load(compared_dir)
+    notes = artifact.info.notes
+    candidates = notes["candidates"]
+    assert set(candidates) == {"linear", "lora"}
+    validation = {kind: c["metrics"]["validation"]["macro_f1"] for kind, c in candidates.items()}
+    assert notes["head_kind"] == max(validation, key=validation.__getitem__)
+    assert artifact.info.metrics == candidates[notes["head_kind"]]["metrics"]
+    for candidate in candidates.values():  # the loser's numbers are kept too
+        assert set(candidate["metrics"]) == {"validation", "test"}
+        assert candidate["training_seconds"] >= 0
+    assert (artifact.adapters is not None) == (notes["head_kind"] == "lora")
+    assert "rank 8" in candidates["lora"]["head"] and "1 epochs" in candidates["lora"]["head"]
+
+
+def test_fine_tuned_model_round_trip(lora_dir: Path, checkpoint: Path, encoder: Encoder) -> None:
+    artifact = ModelArtifact.load(lora_dir)
+    assert artifact.info.notes["head_kind"] == "lora"
+    assert artifact.adapters is not None and (lora_dir / "adapters.safetensors").is_file()
+    size = sum(f.stat().st_size for f in lora_dir.iterdir())
+    assert 1_000_000 < size < 20_000_000  # adapters, no encoder weights
+    rules = RuleClassifier.from_file(WATCHLIST, {})
+    texts = [
+        ListingText("Glock switch, 3 pcs", "metal, ships fast"),
+        ListingText("Nerf blaster with darts", "kids' toy"),
+        ListingText("Liberator STL", "files only"),
+    ]
+    first = TransformerClassifier.load(lora_dir, encoder=str(checkpoint), rules=rules)
+    second = TransformerClassifier.load(lora_dir, encoder=str(checkpoint), rules=rules)
+    a, b = first.predict(texts), second.predict(texts)
+    assert [p.scores for p in a] == [p.scores for p in b]
+    assert first.encoder.name.endswith("+test-lora")
+    # The adapters change what the encoder computes: loaded without them it differs.
+    adapted = first.encoder.embed([model_text(t) for t in texts])
+    frozen = encoder.embed([model_text(t) for t in texts])
+    assert not np.allclose(adapted, frozen, atol=1e-4)
+    assert np.allclose(adapted, second.encoder.embed([model_text(t) for t in texts]), atol=1e-6)
+
+
+def test_training_is_reproducible(checkpoint: Path, small_data: Path, tmp_path: Path) -> None:
+    """Same data, same seed: the same adapters, head and thresholds (fixed seeds, CPU)."""
+    tiny = tmp_path / "tiny.jsonl"
+    lines = small_data.read_text(encoding="utf-8").splitlines()
+    by_split = {s: [ln for ln in lines if json.loads(ln)["split"] == s] for s in SLICE}
+    tiny.write_text("\n".join(by_split["train"][:40] + by_split["validation"][:40]) + "\n")
+    rules = RuleClassifier.from_file(WATCHLIST, {})
+    artifacts = [
+        train(
+            "again",
+            tmp_path / f"run{run}",
+            rules,
+            Encoder.load(checkpoint),
+            data=[tiny],
+            real_test_data=None,
+            heads=["lora"],
+            fine_tuning=FineTuneSettings(epochs=1),
+        )
+        for run in (1, 2)
+    ]
+    first, second = artifacts
+    assert first.adapters is not None and second.adapters is not None
+    assert first.adapters.keys() == second.adapters.keys()
+    assert all(torch.equal(first.adapters[k], second.adapters[k]) for k in first.adapters)
+    assert np.array_equal(first.head.weights, second.head.weights)
+    assert first.head.thresholds == second.head.thresholds
+    assert first.info.training_data_sha256 == second.info.training_data_sha256
+
+
+def test_explanations_name_words_of_the_listing(model_dir: Path, encoder: Encoder) -> None:
+    classifier = TransformerClassifier(ModelArtifact.load(model_dir), encoder, None)
+    listing = ListingText("Verkaufe Pistole mit Munition", "Glock 17, zwei Magazine")
+    (prediction,) = classifier.predict([listing])
+    words = {w for terms in prediction.explanations.values() for w in terms}
+    assert words, prediction
+    text = model_text(listing)
+    assert all(word in text for word in words)  # quoted as written
+    focus = prediction.labels or [max(prediction.scores, key=prediction.scores.__getitem__)]
+    assert set(prediction.explanations) <= set(focus)  # no rules here: only the model's side
 
 
 def transformer_config(tmp_path: Path, model_dir: Path, **crawl: object) -> Path:
@@ -115,7 +250,7 @@ def test_classify_evaluate_and_info_commands(
     ]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    classified = run_cli("--config", config, "classify", source)
+    classified = run_cli("--config", config, "classify", source, env=CONFIGURED_CLASSIFIER)
     assert classified.returncode == 0, classified.stderr
     rows = [json.loads(line) for line in classified.stdout.splitlines()]
     assert [row["id"] for row in rows] == [0, 1, 2]
@@ -142,7 +277,9 @@ def test_crawl_classifies_in_batches_with_the_transformer(
     model_dir: Path, fresh_sites, tmp_path: Path, encoder: Encoder
 ) -> None:
     config = transformer_config(tmp_path, model_dir)
-    result = crawl(fresh_sites, tmp_path / "data", "demo-market", config=config)
+    result = crawl(
+        fresh_sites, tmp_path / "data", "demo-market", config=config, env=CONFIGURED_CLASSIFIER
+    )
     assert result.returncode == 0, result.stderr
     stats = [
         e for e in audit_events(tmp_path / "data", "demo-market") if e["event"] == "crawl_finished"

@@ -11,6 +11,7 @@ from armswatch.cli.context import common_options
 from armswatch.cli.crawl import crawl, demo
 from armswatch.cli.model import evaluate, model_group, train
 from armswatch.cli.query import search, show, sources
+from armswatch.cli.review import review_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -35,6 +36,7 @@ for command in (
     train,
     evaluate,
     model_group,
+    review_group,
     config_group,
 ):
     cli.add_command(command)

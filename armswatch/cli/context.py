@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -44,7 +44,7 @@ class Options:
     data_dir: Path | None = None
 
 
-def fail(message: str, code: Exit) -> None:
+def fail(message: str, code: Exit) -> NoReturn:
     """Print what happened and what to do, then exit with `code`."""
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     raise SystemExit(int(code))

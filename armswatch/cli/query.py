@@ -12,7 +12,9 @@ from rich.table import Table
 from armswatch import LABELS
 from armswatch.cli.context import Exit, common_options, console, fail, load, store_of
 from armswatch.cli.output import json_line, listing_panel, listings_table, runs_cell
-from armswatch.stores import SearchQuery
+from armswatch.config import Config
+from armswatch.listing import Listing
+from armswatch.stores import SearchQuery, Store
 
 
 def _parse_since(
@@ -106,21 +108,8 @@ def show(listing_id: str, as_json: bool) -> None:
     """
     config = load()
     with store_of(config) as store:
-        matches = [listing_id] if len(listing_id) == 32 else store.ids_with_prefix(listing_id)
-        if len(matches) > 1:
-            fail(
-                f"{listing_id!r} is the start of several ids: type more of it.",
-                Exit.NOT_FOUND,
-            )
-        listing = store.get(matches[0]) if matches else None
-        versions = store.versions(listing.id) if listing else []
-    if listing is None:
-        fail(
-            f"no listing with id {listing_id!r} in {config.data_dir}: copy the id from "
-            "'armswatch search' output (and check --data-dir).",
-            Exit.NOT_FOUND,
-        )
-        return
+        listing = find_listing(store, listing_id, config)
+        versions = store.versions(listing.id)
     if as_json:
         record = listing.to_record()
         record["versions"] = [dataclasses.asdict(v) for v in versions]
@@ -150,3 +139,18 @@ def sources() -> None:
             runs_cell(last.get(source.name)),
         )
     console.print(table)
+
+
+def find_listing(store: Store, listing_id: str, config: Config) -> Listing:
+    """The listing with this id or id prefix; exits NOT_FOUND with advice otherwise."""
+    matches = [listing_id] if len(listing_id) == 32 else store.ids_with_prefix(listing_id)
+    if len(matches) > 1:
+        fail(f"{listing_id!r} is the start of several ids: type more of it.", Exit.NOT_FOUND)
+    listing = store.get(matches[0]) if matches else None
+    if listing is None:
+        fail(
+            f"no listing with id {listing_id!r} in {config.data_dir}: copy the id from "
+            "'armswatch search' output (and check --data-dir).",
+            Exit.NOT_FOUND,
+        )
+    return listing

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -22,6 +22,8 @@ from armswatch.config.models import ClassifierSettings, Settings, Source
 
 CONFIG_ENV = "ARMSWATCH_CONFIG"
 DATA_DIR_ENV = "ARMSWATCH_DATA_DIR"
+CLASSIFIER_ENV = "ARMSWATCH_CLASSIFIER"
+"""Overrides `classifier.kind` (e.g. 'rules' on a machine that cannot run the model)."""
 SETTINGS_FILE = "armswatch.yaml"
 SOURCES_DIR = "sources"
 
@@ -94,6 +96,7 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
     settings_file = directory / SETTINGS_FILE
     raw = _read_yaml(settings_file, problems) if settings_file.exists() else {}
     settings = _validate(Settings, raw, settings_file, problems) or Settings()
+    settings = _classifier_from_env(settings, problems)
 
     sources: dict[str, Source] = {}
     files: dict[str, Path] = {}
@@ -126,6 +129,18 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
         source_files=files,
         data_dir=chosen_data_dir,
     )
+
+
+def _classifier_from_env(settings: Settings, problems: list[ConfigProblem]) -> Settings:
+    kind = os.environ.get(CLASSIFIER_ENV)
+    if not kind:
+        return settings
+    kinds = get_args(ClassifierSettings.model_fields["kind"].annotation)
+    if kind not in kinds:
+        problems.append(ConfigProblem(Path(f"${CLASSIFIER_ENV}"), "", kind, " or ".join(kinds)))
+        return settings
+    classifier = settings.classifier.model_copy(update={"kind": kind})
+    return settings.model_copy(update={"classifier": classifier})
 
 
 def _watchlist_problems(

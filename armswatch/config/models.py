@@ -221,7 +221,7 @@ class ClassifierSettings(_Model):
     """Which classifier scores listings and where a label is switched on."""
 
     kind: Literal["rules", "transformer"] = Field(
-        default="rules",
+        default="transformer",
         description="'transformer': multilingual encoder + trained head, with the watchlist "
         "rules as a second signal; 'rules': the watchlist alone.",
     )
@@ -241,6 +241,11 @@ class ClassifierSettings(_Model):
     thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,
         description="Per label; unset labels use the model's thresholds (0.5 for rules).",
+    )
+    quantize: bool = Field(
+        default=False,
+        description="For 'transformer': int8 encoder weights, faster on CPU; see "
+        "bench/classify.py for the speed and accuracy on this machine.",
     )
     batch_size: PositiveInt = 32
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from armswatch.stores.base import (
     CrawlRun,
     ListingVersion,
+    Review,
     SearchQuery,
     SearchResult,
     Store,
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
     from armswatch.config import Config
 
 __all__ = [
+    "VERDICTS",
     "CrawlRun",
     "ListingVersion",
+    "Review",
     "SearchQuery",
     "SearchResult",
     "Store",

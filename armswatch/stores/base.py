@@ -69,6 +69,40 @@ class CrawlRun:
     id: int | None = None
 
 
+VERDICTS = ("confirmed", "false_positive", "follow_up")
+"""An analyst's verdict on a flagged listing."""
+
+
+@dataclass(frozen=True)
+class Review:
+    """An analyst's verdict on a listing; the labels they agree with when confirmed.
+
+    Reviews are evidence of the analysts' judgement and training data for the
+    classifier: they are only ever added, never edited.
+    """
+
+    listing_id: str
+    verdict: str
+    analyst: str
+    reviewed_at: str
+    labels: tuple[str, ...] = ()
+    note: str = ""
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {self.verdict!r}")
+        if self.verdict != "confirmed" and self.labels:
+            raise ValueError("only a confirmed listing has labels")
+
+    def training_labels(self) -> set[str] | None:
+        """The labels to train on: confirmed ones, none for a false positive, and
+        None (not training data) while the listing awaits follow-up."""
+        if self.verdict == "follow_up":
+            return None
+        return set(self.labels)
+
+
 class Store(Protocol):
     """A listing store. Writes are buffered until `commit`."""
 
@@ -105,6 +139,14 @@ class Store(Protocol):
 
     def last_runs(self) -> dict[str, CrawlRun]:
         """The latest run of every source that has one."""
+        ...
+
+    def add_review(self, review: Review) -> Review:
+        """Record a review at once (committing pending writes); returns it with its id."""
+        ...
+
+    def reviews(self, listing_ids: Iterable[str] | None = None) -> list[Review]:
+        """Reviews of these listings (default: all), oldest first."""
         ...
 
     def close(self) -> None: ...

@@ -16,6 +16,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from armswatch.listing import Listing, content_hash
 from armswatch.stores.base import (
     CrawlRun,
     ListingVersion,
+    Review,
     SearchQuery,
     SearchResult,
     StoreError,
@@ -31,7 +33,7 @@ from armswatch.stores.base import (
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _CHUNK = 500
 """Ids per `IN (...)`: far below SQLite's bound-variable limit on every build (999 on old ones)."""
@@ -136,6 +138,19 @@ _MIGRATIONS: tuple[str, ...] = (
         INSERT INTO listings_fts(rowid, title, text, seller)
         VALUES (new.pk, new.title, new.text, new.seller);
     END;
+    """,
+    # 1 -> 2: analysts' reviews.
+    """
+    CREATE TABLE IF NOT EXISTS reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        listing_id TEXT NOT NULL REFERENCES listings(id) ON DELETE CASCADE,
+        verdict TEXT NOT NULL,
+        labels TEXT NOT NULL DEFAULT '[]',
+        analyst TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        reviewed_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS reviews_listing ON reviews(listing_id, id);
     """,
 )
 """`_MIGRATIONS[n]` takes the schema from version n to n + 1; append, never edit."""
@@ -389,6 +404,58 @@ class SqliteStore:
             )
             for run_id, source, started_at, finished_at, status, stats in rows
         }
+
+    def add_review(self, review: Review) -> Review:
+        """Record a review at once (committing pending writes); returns it with its id."""
+        with self._corruption_as_store_error():
+            self._begin()
+            known = self._conn.execute(
+                "SELECT 1 FROM listings WHERE id = ?", (review.listing_id,)
+            ).fetchone()
+            if not known:
+                self.commit()
+                raise KeyError(f"no listing with id {review.listing_id!r} in {self.path}")
+            cursor = self._conn.execute(
+                "INSERT INTO reviews (listing_id, verdict, labels, analyst, note, reviewed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    review.listing_id,
+                    review.verdict,
+                    _dump(list(review.labels)),
+                    review.analyst,
+                    review.note,
+                    review.reviewed_at,
+                ),
+            )
+            self.commit()
+        return replace(review, id=cursor.lastrowid)
+
+    def reviews(self, listing_ids: Iterable[str] | None = None) -> list[Review]:
+        """Reviews of these listings (default: all), oldest first."""
+        sql = "SELECT id, listing_id, verdict, labels, analyst, note, reviewed_at FROM reviews"
+        with self._corruption_as_store_error():
+            if listing_ids is None:
+                rows = self._conn.execute(sql).fetchall()
+            else:
+                wanted = list(dict.fromkeys(listing_ids))
+                rows = []
+                for start in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[start : start + _CHUNK]
+                    where = f" WHERE listing_id IN ({_marks(chunk)})"
+                    rows += self._conn.execute(sql + where, chunk).fetchall()
+        rows.sort(key=lambda row: row[0])
+        return [
+            Review(
+                listing_id=listing_id,
+                verdict=verdict,
+                analyst=analyst,
+                reviewed_at=reviewed_at,
+                labels=tuple(json.loads(labels)),
+                note=note,
+                id=review_id,
+            )
+            for review_id, listing_id, verdict, labels, analyst, note, reviewed_at in rows
+        ]
 
     def close(self) -> None:
         """Close the file; writes not committed are rolled back, as a crash would lose them."""

@@ -1,6 +1,6 @@
 """Benchmark of the rule classifier: quality on labeled data, speed on one core.
 
-    .venv/bin/python bench/bench_rules.py [--watchlist PATH] [--errors N]
+    .venv/bin/python bench/rules.py [--watchlist PATH] [--errors N]
 
 Quality, per label precision / recall / F1 and exact match (all four labels
 right), on:

@@ -1,6 +1,6 @@
 """SQLite store: write throughput and search latency at scale.
 
-Run: .venv/bin/python bench/bench_store.py [--listings N]
+Run: .venv/bin/python bench/store.py [--listings N]
 Writes N synthetic listings (committed in batches of 50, as the crawl does),
 then times full-text and filtered searches over them.
 """

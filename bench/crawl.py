@@ -2,7 +2,7 @@
 real spiders and pipelines into a fresh SQLite store, then crawled again
 (the incremental case: nothing changed, nothing re-classified).
 
-Run: .venv/bin/python bench/bench_crawl.py [--rounds N]
+Run: .venv/bin/python bench/crawl.py [--rounds N]
 Prints pages/s and listings/s per round. Loopback serving is part of the
 cost measured; a real site's latency and politeness delays are not.
 """

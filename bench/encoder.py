@@ -1,6 +1,6 @@
 """Benchmark of the Encoder: texts per second, fp32 and int8, on real listing lengths.
 
-    .venv/bin/python bench/bench_encoder.py [--texts N] [--model LOCATION]
+    .venv/bin/python bench/encoder.py [--texts N] [--model LOCATION]
 
 Texts: the demo sites' records (armswatch/demo/data/*.jsonl) and, where
 /work/shared/data is there, real armslist classifieds (longer), each as

@@ -1,0 +1,111 @@
+"""`armswatch review` on a real store, and `armswatch train --include-reviews`
+learning from what analysts recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from armswatch.listing import Listing, content_hash
+from classifiers.model import ModelArtifact
+from classifiers.training import DEFAULT_DATA, data_sha256
+from tests.conftest import open_store, run_cli
+
+LISTINGS = {
+    "a" * 32: ("Glock 19 Gen5, two spare mags", "no papers"),
+    "b" * 32: ("Heat gun 2000W", "for shrink wrap"),
+    "c" * 32: ("Solvent trap kit", "cleaning only?"),
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    store = open_store(tmp_path / "data")
+    for listing_id, (title, text) in LISTINGS.items():
+        listing = Listing(
+            id=listing_id,
+            source="demo-market",
+            url=f"http://127.0.0.1/item/{listing_id}",
+            title=title,
+            text=text,
+            lang="en",
+            first_seen="2026-11-20T10:00:00+00:00",
+            last_seen="2026-11-20T10:00:00+00:00",
+            change="new",
+        )
+        listing.content_sha256 = content_hash(listing)
+        store.write(listing)
+    store.commit()
+    store.close()
+    return tmp_path / "data"
+
+
+def review(data_dir: Path, *args: str) -> tuple[int, str, str]:
+    result = run_cli("--data-dir", data_dir, "review", *args)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_verdicts_are_recorded_and_listed(data_dir: Path) -> None:
+    code, out, err = review(
+        data_dir, "label", "aaaa", "--confirm", "parts,firearm", "--analyst", "alice"
+    )
+    assert code == 0, err
+    assert "aaaaaaaaaaaa confirmed (firearm, parts)" in out
+    assert review(data_dir, "label", "b" * 32, "--false-positive", "--note", "tool")[0] == 0
+    assert review(data_dir, "label", "cccc", "--follow-up")[0] == 0
+
+    code, out, _ = review(data_dir, "list", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["listing_id"][0], r["verdict"], r["labels"]) for r in rows] == [
+        ("a", "confirmed", ["firearm", "parts"]),
+        ("b", "false_positive", []),
+        ("c", "follow_up", []),
+    ]
+    assert rows[0]["analyst"] == "alice" and rows[1]["note"] == "tool"
+    code, out, _ = review(data_dir, "list", "bbb")
+    assert code == 0 and "false_positive" in out and "confirmed" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("aaaa", "--confirm", "firearm", "--false-positive"), 2, "exactly one"),
+        (("aaaa",), 2, "exactly one"),
+        (("aaaa", "--confirm", "knives"), 2, "labels among"),
+        (("dddd", "--follow-up"), 3, "no listing"),
+    ],
+)
+def test_bad_verdicts_are_refused_and_record_nothing(
+    data_dir: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    result = review(data_dir, "label", *args)
+    assert result[0] == code and message in result[2]
+    store = open_store(data_dir)
+    assert store.reviews() == []
+    store.close()
+
+
+def test_train_includes_reviews(data_dir: Path, tmp_path: Path) -> None:
+    review(data_dir, "label", "aaaa", "--follow-up")
+    review(data_dir, "label", "aaaa", "--confirm", "firearm,parts")  # the latest counts
+    review(data_dir, "label", "bbbb", "--false-positive")
+    review(data_dir, "label", "cccc", "--follow-up")  # undecided: not trained on
+    data = tmp_path / "small.jsonl"
+    taken = {"train": 0, "validation": 0}
+    lines = []
+    for line in DEFAULT_DATA.read_text(encoding="utf-8").splitlines():
+        split = json.loads(line)["split"]
+        if split in taken and taken[split] < 60:
+            taken[split] += 1
+            lines.append(line)
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "model"
+    args = ("train", "--data", data, "--head", "linear", "--out", out, "--version", "rv")
+    result = run_cli("--data-dir", data_dir, *args, "--include-reviews")
+    assert result.returncode == 0, result.stderr
+    assert "2 reviewed listing(s) join the train split" in result.stdout
+    info = ModelArtifact.load(out).info
+    assert info.notes["reviewed_examples"] == 2
+    assert info.training_data_sha256 != data_sha256([data])
