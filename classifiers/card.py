@@ -44,10 +44,10 @@ def render_card(artifact: ModelArtifact) -> str:
         f"- Encoder: `{info.encoder}` ({info.encoder_location or 'the packaged e5, converted'}),"
         " never part of this directory",
         f"- Head: {notes.get('head', 'linear')}",
-        f"- Final score: (1 - w) x model + w x watchlist rules, w = {notes.get('rule_weight', 0)}"
-        f" chosen on validation (macro-F1 by w: {_inline(notes.get('rule_weight_search', {}))})",
+        "- Final score per label: (1 - w) x model + w x watchlist rules, w chosen on "
+        "validation: " + _inline(notes.get("rule_weights", {}), ".1f"),
         "- Thresholds per label (chosen on validation): "
-        + ", ".join(f"{label} {value:.2f}" for label, value in artifact.head.thresholds.items()),
+        + _inline(artifact.head.thresholds, ".2f"),
         "- Explanations: the watchlist terms that matched, and the words whose share of "
         "the head's logit was largest (mean pooling makes the logit a sum over tokens)",
         f"- Training data sha256: `{info.training_data_sha256}`"
@@ -82,8 +82,8 @@ def render_card(artifact: ModelArtifact) -> str:
     return "\n".join(lines)
 
 
-def _inline(table: dict[str, float]) -> str:
-    return ", ".join(f"{k}: {v:.3f}" for k, v in table.items())
+def _inline(table: dict[str, float], spec: str) -> str:
+    return ", ".join(f"{k} {v:{spec}}" for k, v in table.items())
 
 
 def _results_table(metrics: dict[str, Any]) -> list[str]:
@@ -103,10 +103,14 @@ def _results_table(metrics: dict[str, Any]) -> list[str]:
 def _languages(test: dict[str, Any] | None) -> list[str]:
     if not test or not test.get("by_language"):
         return []
-    langs = test["by_language"]
+    counts = test.get("language_counts", {})
+    shown = [
+        f"{lang} {value:.3f} (n={counts[lang]})" if lang in counts else f"{lang} {value:.3f}"
+        for lang, value in sorted(test["by_language"].items())
+    ]
     return [
-        "Macro-F1 by language on the test split: "
-        + ", ".join(f"{lang} {value:.3f}" for lang, value in sorted(langs.items())),
+        "Macro-F1 by language on the test split (languages with 10 or more listings; "
+        "with under 20, one error moves a score by up to 0.25): " + ", ".join(shown),
         "",
     ]
 
@@ -139,7 +143,7 @@ def _candidates(notes: dict[str, Any]) -> list[str]:
     rows = [
         "### Heads compared (the better on validation is kept)",
         "",
-        "| head | validation macro-F1 | test macro-F1 | test false alarms | rule weight "
+        "| head | validation macro-F1 | test macro-F1 | test false alarms | rule weights "
         "| training time | kept |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
@@ -150,7 +154,8 @@ def _candidates(notes: dict[str, Any]) -> list[str]:
             f"| {candidate['head']} | {metrics['validation']['macro_f1']:.3f} | "
             f"{test.get('macro_f1', float('nan')):.3f} | "
             f"{test.get('benign_false_positive_rate', float('nan')):.1%} | "
-            f"{candidate['rule_weight']} | {candidate['training_seconds'] / 60:.1f} min | "
+            f"{_inline(candidate['rule_weights'], '.1f')} | "
+            f"{candidate['training_seconds'] / 60:.1f} min | "
             f"{'yes' if kind == notes.get('head_kind') else 'no'} |"
         )
     return [*rows, ""]

@@ -120,11 +120,16 @@ def best_threshold(probabilities: np.ndarray, truth: np.ndarray) -> float:
     (fewer false alarms for the same F1)."""
     best, best_f1 = 0.5, -1.0
     for threshold in np.round(np.arange(0.05, 0.96, 0.01), 2):
-        predicted = probabilities >= threshold
-        tp = float(np.sum(predicted & (truth == 1)))
-        fp = float(np.sum(predicted & (truth == 0)))
-        fn = float(np.sum(~predicted & (truth == 1)))
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        f1 = f1_at(probabilities, truth, float(threshold))
         if f1 >= best_f1:
             best, best_f1 = float(threshold), f1
     return best
+
+
+def f1_at(probabilities: np.ndarray, truth: np.ndarray, threshold: float) -> float:
+    """F1 of one label when it is set at `threshold`."""
+    predicted = probabilities >= threshold
+    tp = float(np.sum(predicted & (truth == 1)))
+    fp = float(np.sum(predicted & (truth == 0)))
+    fn = float(np.sum(~predicted & (truth == 1)))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0

@@ -29,6 +29,8 @@ class Report:
     labels: dict[str, LabelScores]
     by_language: dict[str, float] = field(default_factory=dict)
     """Macro-F1 over the labels present, per language with enough listings."""
+    language_counts: dict[str, int] = field(default_factory=dict)
+    """Listings per language in `by_language`: with few, one error moves the score a lot."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +53,7 @@ def report(
     truth: Sequence[set[str]],
     predicted: Sequence[set[str]],
     langs: Sequence[str | None] | None = None,
-    min_per_language: int = 20,
+    min_per_language: int = 10,
 ) -> Report:
     per_label = {label: label_scores(truth, predicted, label) for label in labels}
     present = [label for label in labels if per_label[label].support]
@@ -70,4 +72,5 @@ def report(
                 continue
             sub = report(labels, [truth[i] for i in rows], [predicted[i] for i in rows])
             result.by_language[lang] = sub.macro_f1
+            result.language_counts[lang] = len(rows)
     return result

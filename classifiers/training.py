@@ -27,17 +27,25 @@ from classifiers.card import write_card
 from classifiers.dataset import Example, label_matrix, read_examples
 from classifiers.encoder import Encoder
 from classifiers.finetune import DEFAULT_SETTINGS, FineTuneSettings, fine_tune
-from classifiers.head import LinearHead, best_thresholds, calibrate, train_head
+from classifiers.head import (
+    LinearHead,
+    best_threshold,
+    best_thresholds,
+    calibrate,
+    f1_at,
+    train_head,
+)
 from classifiers.metrics import report
 from classifiers.model import ModelArtifact, ModelInfo
 from classifiers.rules import RuleClassifier
-from classifiers.transformer import model_text
+from classifiers.transformer import blend, model_text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_DATA = DATA_DIR / "listings.jsonl"
 REAL_TEST = DATA_DIR / "test_real.jsonl"
 RULE_WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
-"""Weights of the rules in the final score tried on validation: 0 (rules only explain) to 1."""
+"""Weights of the rules in a label's final score tried on validation: 0 (rules only
+explain) to 1."""
 Progress = Callable[[str, int, int], None]
 """(stage, done, total)"""
 
@@ -68,16 +76,16 @@ class Candidate:
 
     kind: str
     head: LinearHead
-    rule_weight: float
-    rule_weight_search: dict[str, float]
+    rule_weights: dict[str, float]
+    rule_weight_search: dict[str, dict[str, float]]
     metrics: dict[str, Any]
     adapters: dict[str, torch.Tensor] | None = None
     seconds: float = 0.0
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, fine_tuning: FineTuneSettings) -> dict[str, Any]:
         return {
-            "head": HEAD_DESCRIPTIONS[self.kind],
-            "rule_weight": self.rule_weight,
+            "head": HEAD_DESCRIPTIONS[self.kind].format(**fine_tuning.to_dict()),
+            "rule_weights": self.rule_weights,
             "rule_weight_search": self.rule_weight_search,
             "training_seconds": round(self.seconds),
             "metrics": self.metrics,
@@ -112,6 +120,8 @@ def train(
     reviews, added to the train split. The encoder is adapted in place when
     'lora' is trained.
     """
+    if not heads or set(heads) - set(HEADS):
+        raise ValueError(f"heads must be among {', '.join(HEADS)}, got {', '.join(heads)}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -146,22 +156,20 @@ def train(
         return out
 
     def measure(kind: str, head: LinearHead, x: dict[str, np.ndarray]) -> Candidate:
-        weight, thresholds, table = choose_rule_weight(
+        weights, thresholds, table = choose_rule_weights(
             head.probabilities(x["validation"]), rule["validation"], y["validation"]
         )
         head.thresholds = thresholds
+        vector = np.array([weights[label] for label in LABELS])
         metrics = {}
         for name, items in measured.items():
-            scores = (1 - weight) * head.probabilities(x[name]) + weight * rule[name]
+            scores = blend(head.probabilities(x[name]), rule[name], vector)
             truth = [e.labels for e in items]
             predicted = predicted_sets(scores, thresholds)
             metrics[name] = report(LABELS, truth, predicted, [e.lang for e in items]).to_dict()
-        return Candidate(kind, head, weight, table, metrics)
+        return Candidate(kind, head, weights, table, metrics)
 
     candidates: list[Candidate] = []
-    unknown = sorted(set(heads) - set(HEADS))
-    if unknown or not heads:
-        raise ValueError(f"heads must be among {', '.join(HEADS)}, got {', '.join(heads)}")
     if "linear" in heads:  # first: it needs the encoder before fine-tuning changes it
         started = time.monotonic()
         x = embed(["train", *measured])
@@ -187,14 +195,11 @@ def train(
         candidates[-1].adapters = adapters
         candidates[-1].seconds = time.monotonic() - started
     best = max(candidates, key=lambda c: c.metrics["validation"]["macro_f1"])
-    descriptions = {
-        c.kind: {**c.summary(), "head": c.summary()["head"].format(**fine_tuning.to_dict())}
-        for c in candidates
-    }
+    descriptions = {c.kind: c.summary(fine_tuning) for c in candidates}
     notes: dict[str, Any] = {
         "head_kind": best.kind,
         "head": descriptions[best.kind]["head"],
-        "rule_weight": best.rule_weight,
+        "rule_weights": best.rule_weights,
         "rule_weight_search": best.rule_weight_search,
         "candidates": descriptions,
         "chosen_by": "validation macro-F1",
@@ -224,23 +229,29 @@ def _rule_scores(rules: RuleClassifier, items: Sequence[Example]) -> np.ndarray:
     return np.array([[p.scores[label] for label in LABELS] for p in predictions])
 
 
-def choose_rule_weight(
+def choose_rule_weights(
     head_scores: np.ndarray, rule_scores: np.ndarray, truth: np.ndarray
-) -> tuple[float, dict[str, float], dict[str, float]]:
-    """The rule weight with the best validation macro-F1 (ties: less weight), with
-    its per-label thresholds, and the macro-F1 of every weight tried."""
-    table: dict[str, float] = {}
-    best: tuple[float, float, dict[str, float]] | None = None
-    truth_sets = [{label for label, on in zip(LABELS, row, strict=True) if on} for row in truth]
-    for weight in RULE_WEIGHTS:
-        scores = (1 - weight) * head_scores + weight * rule_scores
-        thresholds = best_thresholds(LABELS, scores, truth)
-        macro = report(LABELS, truth_sets, predicted_sets(scores, thresholds)).macro_f1
-        table[f"{weight:.1f}"] = round(macro, 4)
-        if best is None or macro > best[1] + 1e-9:
-            best = (weight, macro, thresholds)
-    assert best is not None
-    return best[0], best[2], table
+) -> tuple[dict[str, float], dict[str, float], dict[str, dict[str, float]]]:
+    """Per label, the rule weight with the best validation F1 (ties: less weight)
+    and its threshold, and the F1 of every weight tried.
+
+    Per label because the rules are not equally good at every label: their
+    terms name ammunition and file types well, spare parts beside a gun poorly.
+    """
+    weights: dict[str, float] = {}
+    thresholds: dict[str, float] = {}
+    table: dict[str, dict[str, float]] = {}
+    for j, label in enumerate(LABELS):
+        table[label] = {}
+        best_f1 = -1.0
+        for weight in RULE_WEIGHTS:
+            scores = blend(head_scores[:, j], rule_scores[:, j], weight)
+            threshold = best_threshold(scores, truth[:, j])
+            f1 = f1_at(scores, truth[:, j], threshold)
+            table[label][f"{weight:.1f}"] = round(f1, 4)
+            if f1 > best_f1 + 1e-9:
+                best_f1, weights[label], thresholds[label] = f1, weight, threshold
+    return weights, thresholds, table
 
 
 def baselines(

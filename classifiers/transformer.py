@@ -2,9 +2,9 @@
 encoder or one fine-tuned with LoRA adapters), a calibrated linear head, and the
 watchlist rules as a second signal.
 
-The final score of a label is (1 - w) * head + w * rules, with the rule weight
-w chosen on validation data when the model was trained (w = 0 when the rules
-did not help; they then still explain the score). A score is explained by the
+The final score of a label is (1 - w) * head + w * rules, with a rule weight w
+per label chosen on validation data when the model was trained (w = 0 where the
+rules did not help; they then still explain the score). A score is explained by the
 rule terms that matched and by the words that pushed the head's logit most.
 """
 
@@ -29,6 +29,11 @@ MIN_SHARE = 0.1
 """A word is shown when it adds at least this much to the calibrated logit."""
 
 
+def blend(model: np.ndarray, rules: np.ndarray, weights: np.ndarray | float) -> np.ndarray:
+    """The final scores: per label, (1 - w) * model + w * rules."""
+    return (1 - weights) * model + weights * rules
+
+
 def model_text(listing: ListingText) -> str:
     """What the encoder reads of a listing."""
     return f"{listing.title}\n{listing.text}".strip()[:MAX_CHARS]
@@ -41,7 +46,10 @@ class TransformerClassifier:
         self.artifact = artifact
         self.encoder = encoder
         self.rules = rules
-        self.rule_weight = float(artifact.info.notes.get("rule_weight", 0.0)) if rules else 0.0
+        weights = artifact.info.notes.get("rule_weights", {}) if rules else {}
+        self.rule_weights = np.array(
+            [float(weights.get(label, 0.0)) for label in artifact.head.labels]
+        )
         self.labels = artifact.head.labels
         self.version = artifact.info.version + (f"+{rules.version}" if rules else "")
 
@@ -79,11 +87,11 @@ class TransformerClassifier:
         )
         scores = head.probabilities(encoded.embeddings)
         rule_predictions = self.rules.predict(batch) if self.rules else None
-        if rule_predictions is not None and self.rule_weight > 0:
+        if rule_predictions is not None and self.rule_weights.any():
             rule_scores = np.array(
                 [[p.scores[label] for label in self.labels] for p in rule_predictions]
             )
-            scores = (1 - self.rule_weight) * scores + self.rule_weight * rule_scores
+            scores = blend(scores, rule_scores, self.rule_weights)
         return scores, rule_predictions, encoded.words or []
 
     def predict(self, batch: Sequence[ListingText]) -> list[Prediction]:

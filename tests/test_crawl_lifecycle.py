@@ -16,7 +16,9 @@ import yaml
 from armswatch.demo import PRIVATE_PREFIX, DemoSites
 from armswatch.listing import listing_id
 from armswatch.stores import SearchQuery
+from classifiers.model import DEFAULT_MODEL
 from tests.conftest import (
+    CONFIGURED_CLASSIFIER,
     DEMO_CONFIG,
     REPO,
     TEST_CONFIG,
@@ -250,9 +252,10 @@ def test_broken_store_is_explained(tmp_path: Path) -> None:
 
 
 def test_demo_command_end_to_end(tmp_path: Path) -> None:
-    """What a new user runs first: the demo, then the search the README suggests."""
+    """What a new user runs first: the demo with the shipped model, then the search
+    the README suggests."""
     data_dir = tmp_path / "demo"
-    result = run_cli("demo", "--data-dir", data_dir)
+    result = run_cli("demo", "--data-dir", data_dir, env=CONFIGURED_CLASSIFIER)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "flagged:" in result.stdout and "next, try" in result.stdout
     found = run_cli("--data-dir", data_dir, "search", "fgc", "--label", "blueprints", "--json")
@@ -260,6 +263,7 @@ def test_demo_command_end_to_end(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in found.stdout.splitlines()]
     assert rows and all("blueprints" in r["labels"] for r in rows)
     assert {r["source"] for r in rows} >= {"demo-classifieds", "demo-forum"}
+    assert all(r["classifier_version"].startswith(f"{DEFAULT_MODEL}+") for r in rows)
 
 
 def test_interrupted_crawl_resumes_where_it_stopped(fresh_sites: DemoSites, tmp_path: Path) -> None:

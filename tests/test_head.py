@@ -47,3 +47,22 @@ def test_best_threshold_prefers_fewer_false_alarms_on_ties() -> None:
     probabilities = np.array([0.1, 0.2, 0.8, 0.9])
     truth = np.array([0, 0, 1, 1])
     assert best_threshold(probabilities, truth) == 0.8
+
+
+def test_rule_weights_are_chosen_per_label() -> None:
+    """Rules that know one label well and another not at all get weight there only."""
+    from classifiers.training import choose_rule_weights
+
+    rng = np.random.default_rng(1)
+    truth = (rng.random((400, len(LABELS))) < 0.3).astype(int)
+    head = np.clip(truth * 0.3 + rng.random(truth.shape) * 0.7, 0, 1)  # a fair model
+    rules = rng.random(truth.shape)  # noise ...
+    rules[:, 2] = truth[:, 2]  # ... except on ammunition, where they are exact
+    weights, thresholds, table = choose_rule_weights(head, rules, truth)
+    # The least weight that makes ammunition perfect (ties go to less weight).
+    assert table["ammunition"][f"{weights['ammunition']:.1f}"] == 1
+    assert weights["ammunition"] > 0 and table["ammunition"]["0.0"] < 1
+    assert weights["firearm"] <= 0.2 and weights["parts"] <= 0.2
+    assert set(thresholds) == set(LABELS) and set(table["parts"]) == {
+        f"{0.1 * i:.1f}" for i in range(11)
+    }

@@ -107,7 +107,8 @@ def test_artifact_is_small_and_complete(model_dir: Path) -> None:
     assert len(artifact.info.training_data_sha256) == 64
     assert set(artifact.info.metrics) == {"validation", "test"}
     assert set(artifact.info.notes["baselines"]) == {"rules", "tfidf_logreg"}
-    assert 0.0 <= artifact.info.notes["rule_weight"] <= 1.0
+    weights = artifact.info.notes["rule_weights"]
+    assert set(weights) == set(LABELS) and all(0.0 <= w <= 1.0 for w in weights.values())
     assert set(artifact.head.thresholds) == set(LABELS)
     assert sum(f.stat().st_size for f in model_dir.iterdir()) < 100_000
     card = (model_dir / "MODEL_CARD.md").read_text(encoding="utf-8")

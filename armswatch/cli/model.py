@@ -54,8 +54,10 @@ def language_table(result: dict[str, Any]) -> Table:
     table = Table(title="macro-F1 by language", title_justify="left")
     table.add_column("lang")
     table.add_column("macro-F1", justify="right")
+    table.add_column("listings", justify="right")
+    counts = result.get("language_counts", {})
     for lang, value in sorted(result["by_language"].items()):
-        table.add_row(lang, f"{value:.3f}")
+        table.add_row(lang, f"{value:.3f}", str(counts.get(lang, "")))
     return table
 
 
@@ -157,7 +159,8 @@ def train(
         console.print(f"{kind} head ({chosen}): validation macro-F1 {validation:.3f}")
     for split, result in artifact.info.metrics.items():
         console.print(metrics_table(f"{version} on {split}", result))
-    console.print(f"rule weight chosen on validation: {notes['rule_weight']}")
+    weights = ", ".join(f"{label} {w}" for label, w in notes["rule_weights"].items())
+    console.print(f"rule weights chosen on validation: {weights}")
     console.print(f"model written to {out}; use it with --model {out} or classifier.model")
 
 
@@ -239,7 +242,8 @@ def info(model: str | None) -> None:
         ", ".join(f"{k} {v:.2f}" for k, v in artifact.head.thresholds.items()),
     )
     facts.add_row("head", artifact.info.notes.get("head", "linear"))
-    facts.add_row("rule weight", str(artifact.info.notes.get("rule_weight", 0.0)))
+    weights = artifact.info.notes.get("rule_weights", {})
+    facts.add_row("rule weights", ", ".join(f"{k} {v}" for k, v in weights.items()) or "none")
     facts.add_row("training data sha256", artifact.info.training_data_sha256)
     facts.add_row("seed", str(artifact.info.seed))
     console.print(facts)
