@@ -76,7 +76,8 @@ def render_card(artifact: ModelArtifact) -> str:
         "- Real blueprint listings are few (a handful of manuals and CAD packs); most "
         "`blueprints` examples are authored.",
         "- The Agora HTML pages in `shared/data/` were never trained or tuned on; they "
-        "remain a fair check on unseen real pages (`armswatch evaluate`).",
+        "remain a fair check on unseen real pages: `python -m classifiers.data.agora` "
+        "builds the hand-labeled set, `armswatch evaluate agora_eval.jsonl` measures it.",
         "",
     ]
     return "\n".join(lines)
