@@ -41,6 +41,10 @@ class Classifier(Protocol):
     def predict(self, batch: Sequence[ListingText]) -> list[Prediction]: ...
 
 
+class ClassifierLoadError(RuntimeError):
+    """The configured classifier cannot be loaded; the message says what to do."""
+
+
 def load_classifier(config: Config) -> Classifier:
     """The classifier named by `classifier.kind` in the settings."""
     from classifiers.rules import RuleClassifier
@@ -51,10 +55,19 @@ def load_classifier(config: Config) -> Classifier:
         return rules
     from classifiers.transformer import TransformerClassifier
 
-    return TransformerClassifier.load(
-        settings.model,
-        encoder=settings.encoder,
-        rules=rules,
-        thresholds=settings.thresholds,
-        quantize=settings.quantize,
-    )
+    try:
+        return TransformerClassifier.load(
+            settings.model,
+            encoder=settings.encoder,
+            rules=rules,
+            thresholds=settings.thresholds,
+            quantize=settings.quantize,
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        # Missing or damaged model files, an encoder that cannot be found or converted,
+        # adapters for another encoder: all are fixed in the configuration.
+        raise ClassifierLoadError(
+            f"the transformer classifier cannot be loaded: {exc}\nCheck classifier.model "
+            f"and classifier.encoder in {config.directory / 'armswatch.yaml'}, or score with "
+            "the watchlist alone: classifier.kind: rules (or ARMSWATCH_CLASSIFIER=rules)."
+        ) from exc

@@ -31,10 +31,11 @@ class Runtime:
     @classmethod
     def open(cls, config: Config) -> Runtime:
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        classifier = load_classifier(config)  # first: a failure then leaves no store open
         return cls(
             config=config,
             store=open_store(config),
-            classifier=load_classifier(config),
+            classifier=classifier,
             archive=RawArchive(config.data_dir / "raw"),
         )
 

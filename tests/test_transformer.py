@@ -291,3 +291,25 @@ def test_crawl_classifies_in_batches_with_the_transformer(
     store = open_store(tmp_path / "data")
     for listing in store.get_many(expected_ids(fresh_sites, "demo-market")).values():
         assert listing.classifier_version and listing.classifier_version.startswith("test-v1+")
+
+
+def test_a_model_that_cannot_be_loaded_is_a_clear_configuration_error(
+    model_dir: Path, fresh_sites, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "damaged"
+    shutil.copytree(model_dir, damaged)
+    (damaged / "model.json").write_text('{"version": ')  # cut short
+    for model, why in ((tmp_path / "nowhere", "no model at"), (damaged, "cannot be loaded")):
+        config = transformer_config(tmp_path / f"config-{model.name}", model)
+        source = tmp_path / "in.jsonl"
+        source.write_text('{"id": 1, "title": "Glock 19"}\n')
+        classified = run_cli("--config", config, "classify", source, env=CONFIGURED_CLASSIFIER)
+        assert classified.returncode == 2, classified.stderr
+        assert why in classified.stderr and "classifier.kind: rules" in classified.stderr
+        assert "Traceback" not in classified.stderr and classified.stdout == ""
+        crawled = crawl(
+            fresh_sites, tmp_path / "data", "demo-market", config=config, env=CONFIGURED_CLASSIFIER
+        )
+        assert crawled.returncode == 2 and "Nothing was crawled" in crawled.stderr
+        assert "Traceback" not in crawled.stderr
+    assert not fresh_sites.requests("market")

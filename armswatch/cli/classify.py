@@ -9,8 +9,8 @@ from typing import IO, Any
 import click
 from rich.progress import Progress
 
-from armswatch.cli.context import Exit, common_options, errors, load, progress_bar
-from classifiers import Classifier, ListingText, Prediction, load_classifier
+from armswatch.cli.context import Exit, classifier_of, common_options, errors, load, progress_bar
+from classifiers import Classifier, ListingText, Prediction
 
 BATCH = 64
 
@@ -103,7 +103,7 @@ def classify(input_file: IO[str], output: IO[str]) -> None:
     input order. Malformed lines are reported with their number and skipped;
     the exit code is then 5.
     """
-    classifier = load_classifier(load())
+    classifier = classifier_of(load())
     with progress_bar() as progress:
         bad = classify_stream(classifier, input_file, output, progress)
     if bad:

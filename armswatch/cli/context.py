@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from armswatch.config import Config, ConfigError, load_config
 from armswatch.stores import Store, StoreError, open_store
+from classifiers import Classifier, ClassifierLoadError, load_classifier
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -109,6 +110,14 @@ def store_of(config: Config) -> Iterator[Store]:
             store.close()
     except StoreError as exc:
         fail(str(exc), Exit.STORE_UNAVAILABLE)
+
+
+def classifier_of(config: Config) -> Classifier:
+    """The configured classifier; a model that cannot be loaded exits clearly."""
+    try:
+        return load_classifier(config)
+    except ClassifierLoadError as exc:
+        fail(str(exc), Exit.BAD_CONFIG)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from armswatch.cli.context import Exit, common_options, console, fail, load, opt
 from armswatch.cli.output import SHORT_ID, listings_table, progress_line, report_table
 from armswatch.config import Config, ConfigError, load_config, resolve_config_dir
 from armswatch.stores import SearchQuery, StoreError
+from classifiers import ClassifierLoadError
 
 if TYPE_CHECKING:
     from armswatch.demo import DemoSites
@@ -85,6 +86,8 @@ def crawl_with_progress(
             )
     except StoreError as exc:
         fail(f"{exc}\nNothing was crawled.", Exit.STORE_UNAVAILABLE)
+    except ClassifierLoadError as exc:
+        fail(f"{exc}\nNothing was crawled.", Exit.BAD_CONFIG)
     console.print(report_table(reports))
     return reports
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from armswatch import LABELS
 from armswatch.cli.context import (
     Exit,
+    classifier_of,
     common_options,
     console,
     fail,
@@ -182,7 +183,6 @@ def evaluate(data: Path, model: str | None, out: Path) -> None:
     benign listings, and macro-F1 per language; writes a JSON report with a
     confusion table by label and a precision-recall plot.
     """
-    from classifiers import load_classifier
     from classifiers.dataset import read_examples
     from classifiers.evaluation import evaluate as run_evaluation
     from classifiers.evaluation import write_report
@@ -197,7 +197,7 @@ def evaluate(data: Path, model: str | None, out: Path) -> None:
         examples = read_examples(data)
     except (ValueError, KeyError) as exc:
         fail(f"{data} is not labeled JSON Lines: {exc}", Exit.BAD_INPUT)
-    classifier = load_classifier(config)
+    classifier = classifier_of(config)
     with progress_bar() as progress:
         task = progress.add_task("classifying", total=len(examples))
         result = run_evaluation(
