@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch and sklearn load in seconds: not for `config check`
+    import torch
 
-from classifiers.adapters import load_adapters, save_adapters
-from classifiers.head import LinearHead
+    from classifiers.head import LinearHead
 
 MODEL_FILE = "model.json"
 SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
@@ -49,6 +49,9 @@ class ModelArtifact:
 
     @classmethod
     def load(cls, directory: Path) -> ModelArtifact:
+        from classifiers.adapters import load_adapters
+        from classifiers.head import LinearHead
+
         info = ModelInfo(**json.loads((directory / MODEL_FILE).read_text(encoding="utf-8")))
         return cls(
             directory=directory,
@@ -58,6 +61,8 @@ class ModelArtifact:
         )
 
     def save(self) -> None:
+        from classifiers.adapters import save_adapters
+
         self.directory.mkdir(parents=True, exist_ok=True)
         self.head.save(self.directory)
         if self.adapters is not None:

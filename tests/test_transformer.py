@@ -310,6 +310,15 @@ def test_a_model_that_cannot_be_loaded_is_a_clear_configuration_error(
         crawled = crawl(
             fresh_sites, tmp_path / "data", "demo-market", config=config, env=CONFIGURED_CLASSIFIER
         )
-        assert crawled.returncode == 2 and "Nothing was crawled" in crawled.stderr
+        assert crawled.returncode == 2 and why in crawled.stderr
         assert "Traceback" not in crawled.stderr
+    # A missing model is found by `config check` already; a damaged one at first use.
+    checked = run_cli(
+        "--config",
+        tmp_path / "config-nowhere" / "config",
+        "config",
+        "check",
+        env=CONFIGURED_CLASSIFIER,
+    )
+    assert checked.returncode == 2 and "classifier.model: no model at" in checked.stderr
     assert not fresh_sites.requests("market")

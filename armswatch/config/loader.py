@@ -115,6 +115,7 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
         files[source.name] = path
 
     problems += _watchlist_problems(settings, directory, settings_file)
+    problems += _model_problems(settings, settings_file)
 
     if problems:
         raise ConfigError(problems)
@@ -141,6 +142,21 @@ def _classifier_from_env(settings: Settings, problems: list[ConfigProblem]) -> S
         return settings
     classifier = settings.classifier.model_copy(update={"kind": kind})
     return settings.model_copy(update={"classifier": classifier})
+
+
+def _model_problems(settings: Settings, settings_file: Path) -> list[ConfigProblem]:
+    """A transformer classifier needs its model directory (the shipped one by default)."""
+    from classifiers.model import resolve_model_dir
+
+    if settings.classifier.kind != "transformer":
+        return []
+    try:
+        resolve_model_dir(settings.classifier.model)
+    except FileNotFoundError as exc:
+        value = settings.classifier.model or "(the shipped default)"
+        expected = f"{exc}; or classifier.kind: rules to score with the watchlist alone"
+        return [ConfigProblem(settings_file, "classifier.model", value, expected)]
+    return []
 
 
 def _watchlist_problems(
