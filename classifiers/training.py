@@ -173,7 +173,9 @@ def train(
     if "linear" in heads:  # first: it needs the encoder before fine-tuning changes it
         started = time.monotonic()
         x = embed(["train", *measured])
-        head = train_head(LABELS, x["train"], y["train"], x["validation"], y["validation"])
+        head = train_head(
+            LABELS, x["train"], y["train"], x["validation"], y["validation"], seed=seed
+        )
         candidates.append(measure("linear", head, x))
         candidates[-1].seconds = time.monotonic() - started
     if "lora" in heads:
