@@ -12,7 +12,7 @@ import numpy as np
 
 from armswatch import LABELS
 from armswatch.stores import Store
-from classifiers.base import ListingText
+from classifiers.base import ListingText, Prediction
 
 
 @dataclass
@@ -46,6 +46,11 @@ def read_examples(path: Path) -> list[Example]:
 
 def label_matrix(examples: Sequence[Example]) -> np.ndarray:
     return np.array([[label in e.labels for label in LABELS] for e in examples], dtype=int)
+
+
+def score_matrix(predictions: Sequence[Prediction], labels: Sequence[str] = LABELS) -> np.ndarray:
+    """(n, labels) scores of predictions, columns in the order of `labels`."""
+    return np.array([[p.scores[label] for label in labels] for p in predictions])
 
 
 def reviewed_examples(store: Store) -> list[Example]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from armswatch import LABELS
 from classifiers.base import Classifier, Prediction
-from classifiers.dataset import Example
+from classifiers.dataset import Example, score_matrix
 from classifiers.metrics import report
 
 BENIGN = "benign"
@@ -71,7 +71,7 @@ def evaluate(
     result["confusion"] = confusion(truth, predicted)
     result["classifier_version"] = classifier.version
     if plot is not None:
-        scores = np.array([[p.scores[label] for label in LABELS] for p in predictions])
+        scores = score_matrix(predictions)
         marks = np.array([[label in t for label in LABELS] for t in truth])
         write_pr_plot(scores, marks, plot, title=classifier.version)
     return result

@@ -102,14 +102,8 @@ def fine_tune(
                 progress(done, total)
     model.eval()
     adapters = merge_lora(model, wrapped)
-    trained = LinearHead(
-        labels=tuple(labels),
-        weights=(head.weight.detach() * TEMPERATURE).numpy().astype(np.float32),
-        bias=head.bias.detach().numpy().astype(np.float32),
-        platt=np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(labels), 1)),
-        thresholds={},
-    )
-    return trained, adapters
+    weights = (head.weight.detach() * TEMPERATURE).numpy()
+    return LinearHead.uncalibrated(labels, weights, head.bias.detach().numpy()), adapters
 
 
 def _batches(lengths: Sequence[int], size: int, generator: torch.Generator) -> list[list[int]]:

@@ -31,6 +31,19 @@ class LinearHead:
     """(labels, 2): calibrated p = sigmoid(a * logit + b), per label."""
     thresholds: dict[str, float]
 
+    @classmethod
+    def uncalibrated(
+        cls, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray
+    ) -> LinearHead:
+        """A head before `calibrate`: identity Platt scaling, no thresholds yet."""
+        return cls(
+            labels=tuple(labels),
+            weights=np.asarray(weights, dtype=np.float32),
+            bias=np.asarray(bias, dtype=np.float32),
+            platt=np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(labels), 1)),
+            thresholds={},
+        )
+
     def logits(self, embeddings: np.ndarray) -> np.ndarray:
         return embeddings @ self.weights.T + self.bias
 
@@ -81,14 +94,9 @@ def train_head(
         unit.fit(train_x, train_y[:, j])
         weights.append(unit.coef_[0])
         bias.append(unit.intercept_[0])
-    head = LinearHead(
-        labels=tuple(labels),
-        weights=np.asarray(weights, dtype=np.float32),
-        bias=np.asarray(bias, dtype=np.float32),
-        platt=np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(labels), 1)),
-        thresholds={},
+    return calibrate(
+        LinearHead.uncalibrated(labels, np.array(weights), np.array(bias)), val_x, val_y
     )
-    return calibrate(head, val_x, val_y)
 
 
 def calibrate(head: LinearHead, val_x: np.ndarray, val_y: np.ndarray) -> LinearHead:

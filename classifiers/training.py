@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from armswatch import LABELS
 from classifiers.card import write_card
-from classifiers.dataset import Example, label_matrix, read_examples
+from classifiers.dataset import Example, label_matrix, read_examples, score_matrix
 from classifiers.encoder import Encoder
 from classifiers.finetune import DEFAULT_SETTINGS, FineTuneSettings, fine_tune
 from classifiers.head import (
@@ -137,13 +137,14 @@ def train(
         raise ValueError(f"{names}: records with split 'train' and 'validation' are needed")
     measured = {"validation": splits["validation"], "test": splits["test"], "test_real": real_test}
     measured = {name: items for name, items in measured.items() if items}
-    y = {name: label_matrix(items) for name, items in {**splits, **measured}.items()}
+    named = {**splits, **measured}
+    y = {name: label_matrix(items) for name, items in named.items()}
     rule = {name: _rule_scores(rules, items) for name, items in measured.items()}
 
     def embed(names: Sequence[str]) -> dict[str, np.ndarray]:
         out = {}
         for name in names:
-            items = {**splits, **measured}[name]
+            items = named[name]
             done = 0
 
             def step(count: int, name: str = name, total: int = len(items)) -> None:
@@ -227,8 +228,7 @@ def train(
 
 
 def _rule_scores(rules: RuleClassifier, items: Sequence[Example]) -> np.ndarray:
-    predictions = rules.predict([e.text for e in items])
-    return np.array([[p.scores[label] for label in LABELS] for p in predictions])
+    return score_matrix(rules.predict([e.text for e in items]))
 
 
 def choose_rule_weights(

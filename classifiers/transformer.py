@@ -17,6 +17,7 @@ import numpy as np
 
 from classifiers.adapters import apply_adapters
 from classifiers.base import ListingText, Prediction
+from classifiers.dataset import score_matrix
 from classifiers.encoder import Encoder, WordScore
 from classifiers.model import ModelArtifact, resolve_model_dir
 from classifiers.rules import RuleClassifier
@@ -88,10 +89,7 @@ class TransformerClassifier:
         scores = head.probabilities(encoded.embeddings)
         rule_predictions = self.rules.predict(batch) if self.rules else None
         if rule_predictions is not None and self.rule_weights.any():
-            rule_scores = np.array(
-                [[p.scores[label] for label in self.labels] for p in rule_predictions]
-            )
-            scores = blend(scores, rule_scores, self.rule_weights)
+            scores = blend(scores, score_matrix(rule_predictions, self.labels), self.rule_weights)
         return scores, rule_predictions, encoded.words or []
 
     def predict(self, batch: Sequence[ListingText]) -> list[Prediction]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from classifiers.encoder import Encoder
 from classifiers.finetune import FineTuneSettings
 from classifiers.model import ModelArtifact
 from classifiers.rules import RuleClassifier
-from classifiers.training import DEFAULT_DATA, train
+from classifiers.training import DEFAULT_DATA, HEADS, train
 from classifiers.transformer import TransformerClassifier, model_text
 from tests.conftest import (
     CONFIGURED_CLASSIFIER,
@@ -51,14 +52,25 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def train_on(
+    data: Path, out: Path, encoder: Encoder, heads: Sequence[str], **options: Any
+) -> ModelArtifact:
+    """`train` on `data` alone (no real-test set), with the shipped watchlist; one
+    short epoch when fine-tuning. Fine-tuning adapts `encoder`: pass a fresh one."""
+    rules = RuleClassifier.from_file(WATCHLIST, {})
+    options.setdefault("fine_tuning", FineTuneSettings(epochs=1))
+    return train(
+        out.name, out, rules, encoder, data=[data], real_test_data=None, heads=heads, **options
+    )
+
+
 @pytest.fixture(scope="module")
 def model_dir(
     encoder: Encoder, small_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Path]:
     """A linear head on the frozen encoder."""
     out = tmp_path_factory.mktemp("model") / "test-v1"
-    rules = RuleClassifier.from_file(WATCHLIST, {})
-    train("test-v1", out, rules, encoder, data=[small_data], real_test_data=None, heads=["linear"])
+    train_on(small_data, out, encoder, ["linear"])
     yield out
 
 
@@ -68,34 +80,14 @@ def compared_dir(
 ) -> Path:
     """Both candidates trained (one short epoch of fine-tuning), the better kept."""
     out = tmp_path_factory.mktemp("model") / "test-both"
-    rules = RuleClassifier.from_file(WATCHLIST, {})
-    fresh = Encoder.load(checkpoint)  # fine-tuning adapts it
-    train(
-        "test-both",
-        out,
-        rules,
-        fresh,
-        data=[small_data],
-        real_test_data=None,
-        fine_tuning=FineTuneSettings(epochs=1),
-    )
+    train_on(small_data, out, Encoder.load(checkpoint), HEADS)
     return out
 
 
 @pytest.fixture(scope="module")
 def lora_dir(checkpoint: Path, small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("model") / "test-lora"
-    rules = RuleClassifier.from_file(WATCHLIST, {})
-    train(
-        "test-lora",
-        out,
-        rules,
-        Encoder.load(checkpoint),
-        data=[small_data],
-        real_test_data=None,
-        heads=["lora"],
-        fine_tuning=FineTuneSettings(epochs=1),
-    )
+    train_on(small_data, out, Encoder.load(checkpoint), ["lora"])
     return out
 
 
@@ -189,21 +181,9 @@ def test_training_is_reproducible(checkpoint: Path, small_data: Path, tmp_path: 
     lines = small_data.read_text(encoding="utf-8").splitlines()
     by_split = {s: [ln for ln in lines if json.loads(ln)["split"] == s] for s in SLICE}
     tiny.write_text("\n".join(by_split["train"][:40] + by_split["validation"][:40]) + "\n")
-    rules = RuleClassifier.from_file(WATCHLIST, {})
-    artifacts = [
-        train(
-            "again",
-            tmp_path / f"run{run}",
-            rules,
-            Encoder.load(checkpoint),
-            data=[tiny],
-            real_test_data=None,
-            heads=["lora"],
-            fine_tuning=FineTuneSettings(epochs=1),
-        )
-        for run in (1, 2)
-    ]
-    first, second = artifacts
+    first, second = (
+        train_on(tiny, tmp_path / f"run{run}", Encoder.load(checkpoint), ["lora"]) for run in (1, 2)
+    )
     assert first.adapters is not None and second.adapters is not None
     assert first.adapters.keys() == second.adapters.keys()
     assert all(torch.equal(first.adapters[k], second.adapters[k]) for k in first.adapters)

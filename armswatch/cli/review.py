@@ -6,6 +6,7 @@ Reviews are kept in the store beside the listings; `armswatch train
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 from datetime import UTC, datetime
@@ -107,8 +108,7 @@ def list_reviews(listing_ids: tuple[str, ...], as_json: bool) -> None:
         reviews = store.reviews(ids or None)
     if as_json:
         for review in reviews:
-            record = {**review.__dict__, "labels": list(review.labels)}
-            click.echo(json.dumps(record, ensure_ascii=False))
+            click.echo(json.dumps(dataclasses.asdict(review), ensure_ascii=False))
         return
     table = Table(title=f"{len(reviews)} review(s)", title_justify="left")
     for column in ("id", "listing", "verdict", "labels", "analyst", "when", "note"):

@@ -262,16 +262,19 @@ class SqliteStore:
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Listing]:
         """The stored listings among `ids`, by id; asked in chunks under the variable limit."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, Listing] = {}
+        rows = self._select_in(f"SELECT {_COLUMNS} FROM listings l WHERE l.id", ids)
+        return {row[0]: _listing(row) for row in rows}
+
+    def _select_in(self, sql: str, values: Iterable[str]) -> list[Any]:
+        """Rows of `sql` (ending in the column to match) `IN` the distinct `values`,
+        asked in chunks under SQLite's variable limit."""
+        wanted = list(dict.fromkeys(values))
+        rows: list[Any] = []
         with self._corruption_as_store_error():
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
-                rows = self._conn.execute(
-                    f"SELECT {_COLUMNS} FROM listings l WHERE l.id IN ({_marks(chunk)})", chunk
-                ).fetchall()
-                found.update((row[0], _listing(row)) for row in rows)
-        return found
+                rows += self._conn.execute(f"{sql} IN ({_marks(chunk)})", chunk).fetchall()
+        return rows
 
     def versions(self, listing_id: str) -> list[ListingVersion]:
         """All versions, oldest first."""
@@ -433,16 +436,11 @@ class SqliteStore:
     def reviews(self, listing_ids: Iterable[str] | None = None) -> list[Review]:
         """Reviews of these listings (default: all), oldest first."""
         sql = "SELECT id, listing_id, verdict, labels, analyst, note, reviewed_at FROM reviews"
-        with self._corruption_as_store_error():
-            if listing_ids is None:
+        if listing_ids is None:
+            with self._corruption_as_store_error():
                 rows = self._conn.execute(sql).fetchall()
-            else:
-                wanted = list(dict.fromkeys(listing_ids))
-                rows = []
-                for start in range(0, len(wanted), _CHUNK):
-                    chunk = wanted[start : start + _CHUNK]
-                    where = f" WHERE listing_id IN ({_marks(chunk)})"
-                    rows += self._conn.execute(sql + where, chunk).fetchall()
+        else:
+            rows = self._select_in(f"{sql} WHERE listing_id", listing_ids)
         rows.sort(key=lambda row: row[0])
         return [
             Review(
