@@ -14,6 +14,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from armswatch import LABELS
@@ -86,11 +87,11 @@ def synthetic(i: int, rng: random.Random) -> Listing:
     return listing
 
 
-def timed(store: SqliteStore, query: SearchQuery, repeat: int = 20) -> float:
+def timed(run: Callable[[], object], repeat: int = 20) -> float:
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        store.search(query)
+        run()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples) * 1000
 
@@ -115,6 +116,8 @@ def main() -> None:
         print(
             f"write: {args.listings} listings in {seconds:.1f} s = {args.listings / seconds:.0f}/s"
         )
+        # Page 51 continues after the last hit of the first 1,000 (keyset paging).
+        deep = store.search(SearchQuery(text="rifle", limit=1000)).next_cursor
         queries = {
             "full text 'glock frame'": SearchQuery(text="glock frame"),
             "full text + label + min score": SearchQuery(
@@ -122,10 +125,16 @@ def main() -> None:
             ),
             "filters only (source, lang)": SearchQuery(sources=("source-1",), langs=("de",)),
             "label, sorted by threat": SearchQuery(labels=("firearm",)),
-            "page 50 of a broad search": SearchQuery(text="rifle", offset=1000, limit=20),
+            "label, newest first": SearchQuery(labels=("firearm",), sort="newest"),
+            "page 51 of a broad search (--after)": SearchQuery(text="rifle", after=deep),
         }
         for name, query in queries.items():
-            print(f"search, {name}: median {timed(store, query):.1f} ms")
+            print(f"search, {name}: median {timed(lambda q=query: store.search(q)):.1f} ms")
+        for name, query in {
+            "full text 'glock frame'": SearchQuery(text="glock frame"),
+            "label": SearchQuery(labels=("firearm",)),
+        }.items():
+            print(f"facets, {name}: median {timed(lambda q=query: store.facets(q), 5):.1f} ms")
         store.close()
 
 

@@ -36,11 +36,19 @@ class StorePipeline(RuntimePipeline):
             path = self.reject([item], exc)
             raise DropItem(f"the store refused {item.url} ({exc}); saved to {path}") from exc
         self.uncommitted.append(item)
-        if len(self.uncommitted) >= self.runtime.config.settings.sqlite.batch_size:
+        if len(self.uncommitted) >= self.batch_size:
             self.commit()
         elif self.timer is None:
             self.timer = asyncio.get_running_loop().call_later(COMMIT_AFTER_SECONDS, self.commit)
         return item
+
+    @property
+    def batch_size(self) -> int:
+        """Listings per commit: per the store's own setting."""
+        settings = self.runtime.config.settings
+        if settings.store == "elasticsearch":
+            return settings.elasticsearch.batch_size
+        return settings.sqlite.batch_size
 
     def commit(self) -> None:
         if self.timer is not None:

@@ -7,8 +7,13 @@ version, so the price history is kept.
 
 from __future__ import annotations
 
+import logging
+
 from armswatch.listing import Listing
+from armswatch.stores import StoreUnavailable
 from pipelines.base import RuntimePipeline
+
+logger = logging.getLogger(__name__)
 
 
 class VersioningPipeline(RuntimePipeline):
@@ -16,7 +21,15 @@ class VersioningPipeline(RuntimePipeline):
     and keeps `first_seen` when it writes."""
 
     def process_item(self, item: Listing) -> Listing:
-        stored = self.runtime.store.get(item.id)
+        try:
+            stored = self.runtime.store.get(item.id)
+        except StoreUnavailable as exc:
+            # The crawl goes on: the listing is classified as if new, and the store
+            # numbers its version against what it finds once the cluster is back.
+            if not self.crawler.stats.get_value("armswatch/store_unavailable"):
+                logger.warning("%s; listings are kept in the outbox meanwhile", exc)
+            self.crawler.stats.inc_value("armswatch/store_unavailable")
+            stored = None
         if stored is None:
             item.change = "new"
             return item

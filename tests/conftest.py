@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,16 @@ from typing import Any
 import pytest
 
 from armswatch.config.loader import CLASSIFIER_ENV
+from armswatch.config.models import ElasticsearchSettings
 from armswatch.demo import DemoSites
 from armswatch.listing import listing_id
+from armswatch.stores import Store
+from armswatch.stores.elastic import ElasticsearchStore
 from armswatch.stores.sqlite import SqliteStore
 from classifiers import e5convert
 from classifiers.e5convert import ensure_encoder
 from classifiers.encoder import Encoder
+from tests.noida import NoidaServer
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "demo"
@@ -133,3 +138,53 @@ def encoder(checkpoint: Path) -> Encoder:
     """The packaged default (location None), from the session's cache. Shared:
     never fine-tune it (load a fresh one from `checkpoint` for that)."""
     return Encoder.load()
+
+
+# -- stores ---------------------------------------------------------------------
+
+REAL_ES_ENV = "ARMSWATCH_ES_URL"
+"""Set (with credentials in ARMSWATCH_ES_API_KEY or _USER/_PASSWORD) to run the
+Elasticsearch tests against a real cluster as well."""
+
+
+@pytest.fixture(scope="session")
+def es_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An ES-API server (noida-db, pinned in the test dependencies) on a free port."""
+    with NoidaServer(tmp_path_factory.mktemp("noida")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch", "elasticsearch-real"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store behind the one interface: SQLite, Elasticsearch (noida-db), and a
+    real Elasticsearch cluster when ARMSWATCH_ES_URL is set."""
+    if request.param == "sqlite":
+        opened: Store = SqliteStore(tmp_path / "data" / "armswatch.sqlite3")
+        yield opened
+        opened.close()
+        return
+    elastic = elastic_store(request, tmp_path)
+    yield elastic
+    elastic.close()
+    elastic.delete_indices()
+
+
+def elastic_store(request: pytest.FixtureRequest, tmp_path: Path) -> ElasticsearchStore:
+    """A store on indices of its own (a fresh prefix), with its outbox in tmp_path."""
+    if request.param == "elasticsearch-real":
+        if not os.environ.get(REAL_ES_ENV):
+            pytest.skip(f"no real cluster: set {REAL_ES_ENV} to run against one")
+        url = os.environ[REAL_ES_ENV]
+    else:
+        url = request.getfixturevalue("es_server")
+    settings = es_settings(url, prefix=f"t{uuid.uuid4().hex[:12]}")
+    store = ElasticsearchStore(settings, tmp_path / "data" / "es-outbox.sqlite3")
+    store.init()
+    return store
+
+
+def es_settings(url: str, prefix: str) -> ElasticsearchSettings:
+    """Test indices: one shard, no replica (a single node), a short timeout."""
+    return ElasticsearchSettings(
+        url=[url], index_prefix=prefix, shards=1, replicas=0, timeout=10, retries=1
+    )

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+import io
 
-from armswatch.cli.output import progress_line, report_table
+from rich.color import ColorSystem
+from rich.console import Console
+from rich.style import Style
+
+from armswatch.cli.output import (
+    HIGHLIGHT_STYLE,
+    highlighted,
+    listings_table,
+    progress_line,
+    report_table,
+)
+from armswatch.listing import Listing
+from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
 from crawlers.runner import SourceReport
 
 
@@ -80,3 +92,52 @@ def test_summary_table_rows() -> None:
         "1",
     ]
     assert "unreachable" in text
+
+
+# -- search results -------------------------------------------------------------------
+
+S, E = HIGHLIGHT_START, HIGHLIGHT_END
+
+
+def test_highlights_are_styled_and_never_read_as_markup() -> None:
+    text = highlighted(f"[bold]x[/] {S}Réplique{E} [/] {E}stray {S}open to the end")
+
+    assert text.plain == "[bold]x[/] Réplique [/] stray open to the end"
+    assert [(text.plain[span.start : span.end], span.style) for span in text.spans] == [
+        ("Réplique", HIGHLIGHT_STYLE),
+        ("open to the end", HIGHLIGHT_STYLE),
+    ]
+
+
+def test_results_table_shows_the_matched_words_highlighted() -> None:
+    listing = Listing(
+        id="a" * 32,
+        source="demo-market",
+        url="https://market.example/item/a",
+        title="Réplique Glock 17 [red]",
+        text="Pistolet à billes, réplique en bon état.",
+        seller="Replique Shop",
+        lang="fr",
+    )
+    marks = {
+        listing.id: {
+            "title": [f"{S}Réplique{E} Glock 17 [red]"],
+            "text": [f"billes, {S}réplique{E} en bon"],
+            "seller": [f"{S}Replique{E} Shop"],
+        }
+    }
+    console = Console(
+        file=io.StringIO(), width=160, record=True, force_terminal=True, color_system="standard"
+    )
+
+    console.print(listings_table([listing], highlights=marks))
+
+    plain = console.export_text(styles=False, clear=False)
+    styled = console.export_text(styles=True)
+    assert "Réplique Glock 17 [red]" in plain
+    assert "billes, réplique en bon" in plain
+    assert "demo-market · fr · - · seller Replique Shop" in plain
+    bold_yellow = Style.parse(HIGHLIGHT_STYLE).render("{}", color_system=ColorSystem.STANDARD)
+    for word in ("Réplique", "réplique", "Replique"):
+        assert bold_yellow.format(word) in styled
+    assert S not in plain and E not in plain

@@ -9,34 +9,15 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from armswatch.listing import Attachment, Listing, content_hash
+from armswatch.listing import Attachment, content_hash
 from armswatch.stores.base import Review, SearchQuery, StoreError
 from armswatch.stores.sqlite import SCHEMA_VERSION, SqliteStore, fts_query
-
-T0 = "2026-11-20T10:00:00+00:00"
-T1 = "2026-11-21T10:00:00+00:00"
-T2 = "2026-11-22T10:00:00+00:00"
-
-
-def make(id: str, **fields: object) -> Listing:
-    """A classified listing as the pipelines hand it to the store."""
-    listing = Listing(
-        id=id,
-        source=str(fields.pop("source", "demo-market")),
-        url=f"https://market.example/item/{id}",
-        first_seen=T0,
-        last_seen=T0,
-        change="new",
-    )
-    listing = replace(listing, **fields)  # type: ignore[arg-type]
-    listing.content_sha256 = listing.content_sha256 or content_hash(listing)
-    return listing
+from tests.listings import T0, T1, T2, fill, ids, make
 
 
 @pytest.fixture
@@ -44,16 +25,6 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
     opened = SqliteStore(tmp_path / "data" / "armswatch.sqlite3")
     yield opened
     opened.close()
-
-
-def fill(store: SqliteStore, *listings: Listing) -> None:
-    for listing in listings:
-        store.write(listing)
-    store.commit()
-
-
-def ids(store: SqliteStore, **query: object) -> list[str]:
-    return [listing.id for listing in store.search(SearchQuery(**query)).listings]  # type: ignore[arg-type]
 
 
 # -- records and versions ---------------------------------------------------------
@@ -437,20 +408,33 @@ def test_filter_only_search_ranks_by_threat_then_recency(store: SqliteStore) -> 
 def test_total_counts_all_matches_beyond_the_page(store: SqliteStore) -> None:
     fill(store, *(make(f"id{n:02}", title="Ammo box", threat_score=n / 100) for n in range(30)))
 
-    page = store.search(SearchQuery(text="ammo", limit=5, offset=10))
-    beyond = store.search(SearchQuery(text="ammo", limit=5, offset=100))
+    first = store.search(SearchQuery(text="ammo", limit=10))
+    page = store.search(SearchQuery(text="ammo", limit=5, after=first.next_cursor))
     filtered = store.search(SearchQuery(limit=3, min_score=0.25))
 
-    assert page.total == 30
+    assert (first.total, page.total) == (30, 30)
     assert [listing.id for listing in page.listings] == ["id19", "id18", "id17", "id16", "id15"]
-    assert (beyond.total, beyond.listings) == (30, [])
     assert filtered.total == 5
     assert len(filtered.listings) == 3
 
 
-def test_negative_paging_is_refused(store: SqliteStore) -> None:
+def test_a_full_last_page_has_no_cursor_and_past_the_end_is_empty(store: SqliteStore) -> None:
+    fill(store, *(make(f"id{n}", title="Ammo box", threat_score=n / 10) for n in range(4)))
+    first = store.search(SearchQuery(text="ammo", sort="score", limit=3))
+    fill(store, make("id0", title="Sold", change="changed"))  # the 4th no longer matches
+
+    last = store.search(SearchQuery(text="ammo", sort="score", limit=3))
+    beyond = store.search(SearchQuery(text="ammo", sort="score", limit=3, after=first.next_cursor))
+
+    assert first.next_cursor is not None
+    assert (last.total, len(last.listings), last.next_cursor) == (3, 3, None)
+    assert (beyond.total, beyond.listings, beyond.next_cursor) == (3, [], None)
+
+
+@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": -1}, {"sort": "price"}])
+def test_bad_paging_and_sorts_are_refused(query: dict[str, object]) -> None:
     with pytest.raises(ValueError):
-        store.search(SearchQuery(limit=-1))
+        SearchQuery(**query)  # type: ignore[arg-type]
 
 
 # -- filters ------------------------------------------------------------------------

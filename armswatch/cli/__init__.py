@@ -9,6 +9,7 @@ from armswatch.cli.classify import classify
 from armswatch.cli.configcmd import config_group
 from armswatch.cli.context import common_options
 from armswatch.cli.crawl import crawl, demo
+from armswatch.cli.index import index_group
 from armswatch.cli.model import evaluate, model_group, train
 from armswatch.cli.query import search, show, sources
 from armswatch.cli.review import review_group
@@ -37,6 +38,7 @@ for command in (
     evaluate,
     model_group,
     review_group,
+    index_group,
     config_group,
 ):
     cli.add_command(command)

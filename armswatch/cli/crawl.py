@@ -17,7 +17,7 @@ from armswatch import LABELS
 from armswatch.cli.context import Exit, common_options, console, fail, load, options, store_of
 from armswatch.cli.output import SHORT_ID, listings_table, progress_line, report_table
 from armswatch.config import Config, ConfigError, load_config, resolve_config_dir
-from armswatch.stores import SearchQuery, StoreError
+from armswatch.stores import OUTBOX_FILE, SearchQuery, StoreError
 from classifiers import ClassifierLoadError
 
 if TYPE_CHECKING:
@@ -89,7 +89,25 @@ def crawl_with_progress(
     except ClassifierLoadError as exc:
         fail(f"{exc}\nNothing was crawled.", Exit.BAD_CONFIG)
     console.print(report_table(reports))
+    if config.settings.store == "elasticsearch":
+        _report_outbox(config)
     return reports
+
+
+def _report_outbox(config: Config) -> None:
+    """Say so when crawled listings still wait for the cluster (they are safe)."""
+    from armswatch.stores.outbox import Outbox
+
+    outbox = Outbox(config.data_dir / OUTBOX_FILE)
+    depth = outbox.depth()
+    outbox.close()
+    if depth.pending or depth.failed:
+        console.print(
+            f"[yellow]note:[/] {depth.pending} write(s) wait for Elasticsearch and "
+            f"{depth.failed} were refused; they are kept in {outbox.path}. They are sent "
+            "at the next crawl, or now with 'armswatch index flush' "
+            "('armswatch index status' shows why)."
+        )
 
 
 @click.command()

@@ -4,9 +4,11 @@ JSON Lines (`--json`) for scripts."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from rich.columns import Columns
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -15,38 +17,108 @@ from rich.text import Text
 from armswatch import LABELS
 from armswatch.listing import Listing
 from armswatch.stores import CrawlRun, ListingVersion
+from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
 
 if TYPE_CHECKING:
     from crawlers.runner import SourceReport
 
+Highlights = Mapping[str, list[str]]
+"""One listing's highlight fragments per field (see `SearchResult.highlights`)."""
 
-def json_line(listing: Listing) -> str:
-    return json.dumps(listing.to_record(), ensure_ascii=False)
+
+def json_line(listing: Listing, highlights: Highlights | None = None) -> str:
+    """The listing's record; with the matched words of a text search under "highlights"."""
+    record = listing.to_record()
+    if highlights:
+        record["highlights"] = dict(highlights)
+    return json.dumps(record, ensure_ascii=False)
+
+
+def facets_json(total: int, facets: Mapping[str, list[tuple[str, int]]]) -> str:
+    """The matches' count and their facet counts, as one JSON object."""
+    counts = {
+        name: [{"value": value, "count": count} for value, count in values]
+        for name, values in facets.items()
+    }
+    return json.dumps({"total": total, "facets": counts}, ensure_ascii=False)
 
 
 SHORT_ID = 12
 """Characters of an id shown in tables; `armswatch show` accepts them."""
 
+HIGHLIGHT_STYLE = "bold yellow"
+"""How the table shows the words a text search matched."""
+_MARKS = re.compile(f"({HIGHLIGHT_START}|{HIGHLIGHT_END})")
 
-def listings_table(listings: Iterable[Listing], title: str | None = None) -> Table:
+
+def highlighted(fragment: str, style: str = HIGHLIGHT_STYLE) -> Text:
+    """A highlight fragment with its matched words in `style`.
+
+    Built piece by piece, never read as rich markup: listing text is what a
+    seller wrote, brackets included, and a stray marker in it (the marks are
+    ordinary private-use characters) must not break the table.
+    """
+    text = Text()
+    marked = False
+    for piece in _MARKS.split(fragment):
+        if piece in (HIGHLIGHT_START, HIGHLIGHT_END):
+            marked = piece == HIGHLIGHT_START
+        elif piece:
+            text.append(piece, style if marked else None)
+    return text
+
+
+def listings_table(
+    listings: Iterable[Listing],
+    title: str | None = None,
+    highlights: Mapping[str, Highlights] | None = None,
+) -> Table:
     """One row per listing: the title (with source, language and price under it)
-    gets the width, as it is what an analyst scans."""
+    gets the width, as it is what an analyst scans. With `highlights` (a text
+    search), the matched words stand out, the part of the text that matched is
+    shown under the title, and a matching seller beside the price."""
     table = Table(title=title, show_lines=False)
     table.add_column("id", style="dim", no_wrap=True, min_width=SHORT_ID)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("labels", style="bold red", max_width=24)
     table.add_column("listing", overflow="fold", ratio=1)
     for listing in listings:
+        marks = (highlights or {}).get(listing.id, {})
+        cell = highlighted(marks["title"][0]) if marks.get("title") else Text(listing.title)
+        cell = cell[:160]
+        if marks.get("text"):
+            cell.append("\n")
+            cell.append_text(highlighted(" ".join(marks["text"])))
         facts = " · ".join(
             [listing.source, listing.lang or "?", price_text(listing.price, listing.currency)]
         )
+        cell.append("\n")
+        cell.append(facts, "dim")
+        if marks.get("seller"):
+            cell.append(" · seller ", "dim")
+            cell.append_text(highlighted(marks["seller"][0]))
         table.add_row(
             listing.id[:SHORT_ID],
             f"{listing.threat_score:.2f}",
             "\n".join(listing.labels) or "-",
-            Text.assemble(listing.title[:160], "\n", (facts, "dim")),
+            cell,
         )
     return table
+
+
+def facet_tables(facets: Mapping[str, list[tuple[str, int]]]) -> Columns:
+    """A small count table per facet, side by side as the width allows."""
+    tables = []
+    for name, values in facets.items():
+        table = Table(title=f"by {name}", title_justify="left")
+        table.add_column(name, overflow="fold", max_width=40)
+        table.add_column("count", justify="right")
+        for value, count in values:
+            table.add_row(Text(value), str(count))
+        if not values:
+            table.add_row(Text("(none)", style="dim"), "")
+        tables.append(table)
+    return Columns(tables)
 
 
 def price_text(price: float | None, currency: str | None) -> str:

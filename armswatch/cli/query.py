@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from armswatch import LABELS
-from armswatch.cli.context import Exit, common_options, console, fail, load, store_of
-from armswatch.cli.output import json_line, listing_panel, listings_table, runs_cell
+from armswatch.cli.context import Exit, common_options, console, errors, fail, load, store_of
+from armswatch.cli.output import (
+    facet_tables,
+    facets_json,
+    json_line,
+    listing_panel,
+    listings_table,
+    runs_cell,
+)
 from armswatch.config import Config
 from armswatch.listing import Listing
 from armswatch.stores import SearchQuery, Store
+from armswatch.stores.base import SORTS
 
 
-def _parse_since(
-    _ctx: click.Context, _param: click.Parameter, value: str | None
-) -> datetime | None:
-    if value is None:
-        return None
+def _parse_moment(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -29,6 +34,27 @@ def _parse_since(
             f"{value!r} is not a date: write e.g. 2026-11-01 or 2026-11-01T08:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse_since(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | None:
+    return None if value is None else _parse_moment(value)
+
+
+def _parse_until(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | None:
+    """A moment as --since reads it, but a date alone is the end of that day: `--since D
+    --until D` is the listings seen on day D, as people read it."""
+    if value is None:
+        return None
+    moment = _parse_moment(value)
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return moment  # it has a time of day
+    return moment + timedelta(days=1, microseconds=-1)
 
 
 @click.command()
@@ -50,9 +76,56 @@ def _parse_since(
     "--lang", "langs", multiple=True, help="In this language, ISO 639-1 code (repeatable)."
 )
 @click.option("--seller", "sellers", multiple=True, help="By this seller (repeatable).")
-@click.option("--since", callback=_parse_since, help="Seen on or after this date (ISO 8601).")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per listing per line.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    callback=_parse_since,
+    help="Last seen on or after this moment (ISO 8601; UTC unless it names a zone).",
+)
+@click.option(
+    "--until",
+    metavar="DATE",
+    callback=_parse_until,
+    help="Last seen on or before this moment (ISO 8601; a date alone: up to the end of that "
+    "day, UTC unless it names a zone).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="relevance: best text match first (without QUERY: highest threat score); "
+    "score: highest threat score first; newest: last seen first. "
+    "Ties: threat score, then last seen, then id.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=20,
+    show_default=True,
+    help="Listings per page.",
+)
+@click.option(
+    "--after",
+    metavar="CURSOR",
+    help="Show the next page: the cursor the previous page printed (same QUERY, filters "
+    "and --sort).",
+)
+@click.option(
+    "--facets",
+    "with_facets",
+    is_flag=True,
+    help="Also count all matches per label, source, language, seller and day last seen "
+    "(the 10 commonest each, the 10 latest days); with --json, print those counts as one "
+    "JSON object instead of the listings.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per listing per line, with the matched words under "
+    '"highlights"; the next page\'s --after goes to standard error.',
+)
 @common_options
 def search(
     query: str,
@@ -62,13 +135,18 @@ def search(
     langs: tuple[str, ...],
     sellers: tuple[str, ...],
     since: datetime | None,
+    until: datetime | None,
+    sort: str,
     limit: int,
+    after: str | None,
+    with_facets: bool,
     as_json: bool,
 ) -> None:
     """Full-text search over titles, texts and sellers, with filters.
 
     QUERY words must all match (accents and case are ignored); leave it
-    out to list by filters alone, highest threat score first.
+    out to list by filters alone, highest threat score first. A page that
+    has more after it ends with the --after option that shows the next.
     """
     config = load()
     request = SearchQuery(
@@ -79,19 +157,47 @@ def search(
         langs=langs,
         sellers=sellers,
         since=since,
+        until=until,
         limit=limit,
+        sort=sort,  # type: ignore[arg-type]  # click.Choice(SORTS)
+        after=after,
     )
     with store_of(config) as store:
-        result = store.search(request)
+        try:
+            result = store.search(request)
+        except ValueError as exc:
+            if after is None:
+                raise
+            fail(
+                f"--after {after!r} does not continue this search ({exc}): a cursor only "
+                "continues the search that printed it, with the same QUERY, filters and "
+                "--sort. Start again without --after.",
+                Exit.BAD_CONFIG,
+            )
+        counts = store.facets(request) if with_facets else None
     if as_json:
+        if counts is not None:
+            click.echo(facets_json(result.total, counts))
+            return
         for listing in result.listings:
-            click.echo(json_line(listing))
+            click.echo(json_line(listing, result.highlights.get(listing.id)))
+        if result.next_cursor:
+            errors.print(Text(f"next page: --after {result.next_cursor}"), soft_wrap=True)
         return
     console.print(
         listings_table(
-            result.listings, title=f"{result.total} match(es), showing {len(result.listings)}"
+            result.listings,
+            title=f"{result.total} match(es), showing {len(result.listings)}",
+            highlights=result.highlights,
         )
     )
+    if counts is not None:
+        console.print(facet_tables(counts))
+    if result.next_cursor:
+        console.print(
+            Text(f"next page: the same command with --after {result.next_cursor}"),
+            soft_wrap=True,
+        )
 
 
 @click.command()

@@ -24,6 +24,10 @@ CONFIG_ENV = "ARMSWATCH_CONFIG"
 DATA_DIR_ENV = "ARMSWATCH_DATA_DIR"
 CLASSIFIER_ENV = "ARMSWATCH_CLASSIFIER"
 """Overrides `classifier.kind` (e.g. 'rules' on a machine that cannot run the model)."""
+STORE_ENV = "ARMSWATCH_STORE"
+"""Overrides `store` (sqlite | elasticsearch)."""
+ES_URL_ENV = "ARMSWATCH_ES_URL"
+"""Overrides `elasticsearch.url` (several nodes separated by commas)."""
 SETTINGS_FILE = "armswatch.yaml"
 SOURCES_DIR = "sources"
 
@@ -97,6 +101,7 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
     raw = _read_yaml(settings_file, problems) if settings_file.exists() else {}
     settings = _validate(Settings, raw, settings_file, problems) or Settings()
     settings = _classifier_from_env(settings, problems)
+    settings = _store_from_env(settings, problems)
 
     sources: dict[str, Source] = {}
     files: dict[str, Path] = {}
@@ -142,6 +147,22 @@ def _classifier_from_env(settings: Settings, problems: list[ConfigProblem]) -> S
         return settings
     classifier = settings.classifier.model_copy(update={"kind": kind})
     return settings.model_copy(update={"classifier": classifier})
+
+
+def _store_from_env(settings: Settings, problems: list[ConfigProblem]) -> Settings:
+    """`ARMSWATCH_STORE` and `ARMSWATCH_ES_URL` over the file, validated as the file is."""
+    update: dict[str, Any] = {}
+    if os.environ.get(STORE_ENV):
+        update["store"] = os.environ[STORE_ENV]
+    if os.environ.get(ES_URL_ENV):
+        urls = [url.strip() for url in os.environ[ES_URL_ENV].split(",") if url.strip()]
+        elastic = settings.elasticsearch.model_dump(exclude_unset=True)
+        update["elasticsearch"] = {**elastic, "url": urls}
+    if not update:
+        return settings
+    data = {**settings.model_dump(exclude_unset=True), **update}
+    where = Path(f"${STORE_ENV} / ${ES_URL_ENV}")
+    return _validate(Settings, data, where, problems) or settings
 
 
 def _model_problems(settings: Settings, settings_file: Path) -> list[ConfigProblem]:

@@ -269,11 +269,49 @@ class SqliteSettings(_Model):
     batch_size: PositiveInt = 50
 
 
+class ElasticsearchSettings(_Model):
+    """An Elasticsearch cluster (8.x or 9.x). Credentials come from the environment
+    only: ARMSWATCH_ES_API_KEY, or ARMSWATCH_ES_USER and ARMSWATCH_ES_PASSWORD."""
+
+    url: list[AnyHttpUrl] = Field(
+        default_factory=lambda: [AnyHttpUrl("http://127.0.0.1:9200")],
+        description="One node's URL or a list of them. Env: ARMSWATCH_ES_URL "
+        "(several separated by commas).",
+    )
+    index_prefix: str = Field(
+        default="armswatch",
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,100}$",
+        description="Index and alias names start with it (lower case).",
+    )
+    ca_certs: Path | None = Field(
+        default=None, description="CA certificate (PEM) of a cluster with its own CA."
+    )
+    verify_certs: bool = True
+    shards: PositiveInt = 1
+    replicas: int = Field(default=1, ge=0)
+    timeout: PositiveFloat = Field(default=30, description="Seconds per request.")
+    batch_size: PositiveInt = Field(default=500, description="Documents per bulk request.")
+    retries: int = Field(default=3, ge=0, description="Bulk retries on 429 before giving up.")
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _at_least_one(cls, value: list[AnyHttpUrl]) -> list[AnyHttpUrl]:
+        if not value:
+            raise ValueError("at least one node URL")
+        return value
+
+
 class Settings(_Model):
     """`config/armswatch.yaml`."""
 
     data_dir: Path = Path("./data")
-    store: Literal["sqlite"] = "sqlite"
+    store: Literal["sqlite", "elasticsearch"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
     classifier: ClassifierSettings = ClassifierSettings()
     crawl: CrawlDefaults = CrawlDefaults()

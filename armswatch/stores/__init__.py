@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from armswatch.stores.base import (
+    FACETS,
+    SORTS,
+    VERDICTS,
     CrawlRun,
     ListingVersion,
     Review,
@@ -12,12 +15,16 @@ from armswatch.stores.base import (
     SearchResult,
     Store,
     StoreError,
+    StoreUnavailable,
 )
 
 if TYPE_CHECKING:
     from armswatch.config import Config
 
 __all__ = [
+    "FACETS",
+    "OUTBOX_FILE",
+    "SORTS",
     "VERDICTS",
     "CrawlRun",
     "ListingVersion",
@@ -26,12 +33,22 @@ __all__ = [
     "SearchResult",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "open_store",
 ]
 
 
+OUTBOX_FILE = "es-outbox.sqlite3"
+"""Under the data directory: writes waiting for the Elasticsearch cluster."""
+
+
 def open_store(config: Config) -> Store:
-    """Open the configured store (`sqlite` under the data directory by default)."""
+    """Open the configured store (`sqlite` under the data directory by default;
+    `elasticsearch` with its outbox under the data directory)."""
+    if config.settings.store == "elasticsearch":
+        from armswatch.stores.elastic import ElasticsearchStore
+
+        return ElasticsearchStore(config.settings.elasticsearch, config.data_dir / OUTBOX_FILE)
     from armswatch.stores.sqlite import SqliteStore
 
     path = config.settings.sqlite.path or config.data_dir / "armswatch.sqlite3"

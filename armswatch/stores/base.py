@@ -1,21 +1,48 @@
 """The store interface: what crawling, search and review need from a backend.
 
-Backends (`sqlite`, later `elasticsearch`) implement `Store`; `open_store`
-in this package picks one by the `store` setting.
+Backends (`sqlite`, `elasticsearch`) implement `Store`; `open_store` in this
+package picks one by the `store` setting. Both read one search model,
+`SearchQuery`, and agree on its results for the same data.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
+import json
+import math
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from armswatch.listing import Listing
 
 
 class StoreError(Exception):
     """The store cannot be opened or written; the message says what to do."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached just now (writes wait in the outbox)."""
+
+
+Sort = Literal["relevance", "score", "newest"]
+SORTS: tuple[Sort, ...] = ("relevance", "score", "newest")
+"""relevance: best text match first (the threat score without text); score:
+highest threat score first; newest: last seen first. Ties: threat score, last
+seen, id."""
+
+FACETS = ("labels", "source", "lang", "seller", "day")
+"""What `Store.facets` counts; `day` is the UTC day a listing was last seen."""
+
+HIGHLIGHT_START = "\ue000"
+HIGHLIGHT_END = "\ue001"
+"""Around matched words in `SearchResult.highlights` (private-use characters, so that
+each reader marks them its own way: the CLI in colour, the web app as <mark>)."""
 
 
 @dataclass(frozen=True)
@@ -34,13 +61,105 @@ class SearchQuery:
     """Listings last seen at or after this moment."""
     until: datetime | None = None
     limit: int = 20
-    offset: int = 0
+    sort: Sort = "relevance"
+    after: str | None = None
+    """The `next_cursor` of the previous page: the page after it (keyset paging, as
+    Elasticsearch's search_after: stable and fast however deep)."""
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValueError("limit must be at least 1")
+        if self.sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
+
+    @property
+    def ranks_by_text(self) -> bool:
+        """Ordered by text rank: relevance, with words to match."""
+        return self.sort == "relevance" and bool(query_terms(self.text))
+
+    @property
+    def order_name(self) -> str:
+        """The order a cursor belongs to: relevance for these very words (their digest),
+        else score (relevance without words is the score order) or newest."""
+        if self.ranks_by_text:
+            words = json.dumps([dataclasses.astuple(t) for t in query_terms(self.text)])
+            return "relevance:" + hashlib.sha256(words.encode()).hexdigest()[:12]
+        return "newest" if self.sort == "newest" else "score"
+
+    def cursor_values(self, length: int) -> list[Any]:
+        """The `length` sort values in `after`; ValueError for a cursor of another order."""
+        name, *values = decode_cursor(self.after or "", length + 1)
+        if name != self.order_name:
+            raise ValueError(f"not a cursor of this search (sort or text changed?): {self.after!r}")
+        *numbers, last_id = values
+        if not (isinstance(last_id, str) and all(map(_is_sort_number, numbers))):
+            raise ValueError(f"not a search cursor: {self.after!r}")
+        return values
+
+    def cursor(self, values: list[Any]) -> str:
+        """The cursor after a hit with these sort values."""
+        return encode_cursor([self.order_name, *values])
 
 
 @dataclass(frozen=True)
 class SearchResult:
     total: int
     listings: list[Listing]
+    highlights: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Per listing id, per field (title, text, seller), fragments with the matched
+    words between HIGHLIGHT_START and HIGHLIGHT_END; only for a text query."""
+    next_cursor: str | None = None
+    """Pass as `SearchQuery.after` for the next page; None on the last page."""
+
+
+_QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
+"""A query's parts: a "quoted phrase" or a run of non-space characters."""
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One part of a user's query text; every part must match."""
+
+    text: str
+    phrase: bool = False
+    """Quoted by the user: the words in this order."""
+    prefix: bool = False
+    """Ended in `*`: words starting with it."""
+
+
+def query_terms(text: str) -> list[QueryTerm]:
+    """User text as terms, each store's single reading of it: `"a phrase"` stays a
+    phrase, a trailing `*` on an unquoted term makes a prefix, and parts without a
+    letter or digit (`(`, `-`, `*`) are dropped, since they match nothing."""
+    terms = []
+    for phrase, word in _QUERY_PART.findall(unicodedata.normalize("NFC", text)):
+        body, prefix = (phrase, False) if phrase else (word.rstrip("*"), word.endswith("*"))
+        if any(ch.isalnum() for ch in body):
+            terms.append(QueryTerm(body, phrase=bool(phrase), prefix=prefix))
+    return terms
+
+
+def _is_sort_number(value: Any) -> bool:
+    """A finite number a store can compare (JSON also reads true, NaN and 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) if isinstance(value, float) else abs(value) <= 2**63
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """The sort values of a page's last hit as an opaque, URL-safe cursor."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    """The sort values in a cursor; ValueError for one that no search of this kind made."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as exc:
+        raise ValueError(f"not a search cursor: {cursor!r}") from exc
+    if not isinstance(values, list) or len(values) != length:
+        raise ValueError(f"not a cursor of this search (sort or text changed?): {cursor!r}")
+    return values
 
 
 @dataclass(frozen=True)
@@ -66,7 +185,8 @@ class CrawlRun:
     finished_at: str | None = None
     status: str = "running"
     stats: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
+    id: int | str | None = None
+    """Given by the store: a number in SQLite, a unique string in Elasticsearch."""
 
 
 VERDICTS = ("confirmed", "false_positive", "follow_up")
@@ -87,7 +207,7 @@ class Review:
     reviewed_at: str
     labels: tuple[str, ...] = ()
     note: str = ""
-    id: int | None = None
+    id: int | str | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -126,6 +246,11 @@ class Store(Protocol):
         ...
 
     def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def facets(self, query: SearchQuery, size: int = 10) -> dict[str, list[tuple[str, int]]]:
+        """Per facet of FACETS, the `size` commonest values among the query's matches
+        with their counts, commonest first (days: the latest `size`, newest first)."""
+        ...
 
     def versions(self, listing_id: str) -> list[ListingVersion]:
         """All versions, oldest first."""

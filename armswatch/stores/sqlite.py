@@ -23,6 +23,9 @@ from typing import Any
 
 from armswatch.listing import Listing, content_hash
 from armswatch.stores.base import (
+    FACETS,
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
     CrawlRun,
     ListingVersion,
     Review,
@@ -43,6 +46,23 @@ _BUSY_TIMEOUT_MS = 10_000
 
 _BM25_WEIGHTS = (3.0, 1.0, 2.0)
 """Column weights for title, text, seller: a hit in a title says more than one in a long post."""
+
+_RANK = f"bm25(listings_fts, {', '.join(map(str, _BM25_WEIGHTS))})"
+_SEEN = "coalesce(l.last_seen_epoch, 0)"
+"""When a listing was last seen, for sorting: one never seen (or with an unreadable
+time) sorts as the oldest, as Elasticsearch sorts a missing date last."""
+_ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "relevance": ((_RANK, False), ("l.threat_score", True), (_SEEN, True), ("l.id", False)),
+    "score": (("l.threat_score", True), (_SEEN, True), ("l.id", False)),
+    "newest": ((_SEEN, True), ("l.threat_score", True), ("l.id", False)),
+}
+"""Per order, its sort keys (SQL over `listings l`, descending?). bm25 is best when
+lowest. The id comes last, so that no two listings tie and pages never overlap;
+the Elasticsearch store sorts the same way."""
+
+_SNIPPET_TOKENS = 16
+"""Tokens of a listing's text around its matches in a search highlight."""
+_ELLIPSIS = "…"
 
 _MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the initial schema.
@@ -291,35 +311,118 @@ class SqliteStore:
             return int(self._conn.execute("SELECT count(*) FROM listings").fetchone()[0])
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Rank by bm25 when there is text, else by threat score and recency.
+        """One page of matches in the query's order, continuing after `query.after`.
 
         The text is user input: it is turned into quoted FTS5 terms (see
-        `fts_query`), so no character of it is read as FTS5 syntax.
+        `fts_query`), so no character of it is read as FTS5 syntax. Pages are
+        keyset pages: each continues strictly after the sort values of the last
+        hit of the one before (the cursor), not after a count of hits, so listings
+        written between two pages do not shift the later ones by their number. (bm25
+        values move with the index's statistics, though: pages by relevance that a
+        crawl writes between may repeat or skip a hit.)
         """
-        if query.limit < 0 or query.offset < 0:
-            raise ValueError("limit and offset must not be negative")
-        where, params = _filters(query)
         match = fts_query(query.text)
-        if match:
-            source = "listings_fts JOIN listings l ON l.pk = listings_fts.rowid"
-            where.insert(0, "listings_fts MATCH ?")
-            params.insert(0, match)
-            weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
-            order = f"bm25(listings_fts, {weights}), l.threat_score DESC"
-        else:
-            source = "listings l"
-            order = "l.threat_score DESC"
-        order += ", l.last_seen_epoch DESC, l.pk"
-        condition = " WHERE " + " AND ".join(where) if where else ""
+        keys = _order(query, match)
+        source, where, params = _matching(query, match)
+        condition = _where(where)
+        page_where, page_params = list(where), list(params)
+        if query.after is not None:
+            after = query.cursor_values(len(keys))
+            # Row values compare left to right: each key in ascending form (descending
+            # ones negated) makes "after the cursor" one comparison.
+            ascending = ", ".join(f"-{sql}" if desc else sql for sql, desc in keys)
+            page_where.append(f"({ascending}) > ({_marks(keys)})")
+            page_params += [-v if desc else v for (_, desc), v in zip(keys, after, strict=True)]
+        order = ", ".join(f"{sql} DESC" if desc else sql for sql, desc in keys)
+        selected = ", ".join(sql for sql, _ in keys)
         with self._corruption_as_store_error():
             total = self._conn.execute(
                 f"SELECT count(*) FROM {source}{condition}", params
             ).fetchone()[0]
+            # One row more than the page shows whether another page follows.
             rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM {source}{condition} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, query.limit, query.offset],
+                f"SELECT {selected}, l.pk, {_COLUMNS} FROM {source}{_where(page_where)}"
+                f" ORDER BY {order} LIMIT ?",
+                [*page_params, query.limit + 1],
             ).fetchall()
-        return SearchResult(total=int(total), listings=[_listing(row) for row in rows])
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        listings = [_listing(row[len(keys) + 1 :]) for row in rows]
+        next_cursor = None
+        if more:
+            next_cursor = query.cursor(list(rows[-1][: len(keys)]))
+        highlights = self._highlights(match, [row[len(keys)] for row in rows]) if match else {}
+        return SearchResult(
+            total=int(total), listings=listings, highlights=highlights, next_cursor=next_cursor
+        )
+
+    def _highlights(self, match: str, pks: list[int]) -> dict[str, dict[str, list[str]]]:
+        """The matched words of one page's listings, per field that has any: title and
+        seller whole, the text as a snippet around its matches. Asked for the page's
+        rows only, as snippets cost a read of each listing's text."""
+        if not pks:
+            return {}
+        marks = (HIGHLIGHT_START, HIGHLIGHT_END)
+        with self._corruption_as_store_error():
+            rows = self._conn.execute(
+                "SELECT l.id, highlight(listings_fts, 0, ?, ?),"
+                " snippet(listings_fts, 1, ?, ?, ?, ?), highlight(listings_fts, 2, ?, ?)"
+                " FROM listings_fts JOIN listings l ON l.pk = listings_fts.rowid"
+                f" WHERE listings_fts MATCH ? AND listings_fts.rowid IN ({_marks(pks)})",
+                [*marks, *marks, _ELLIPSIS, _SNIPPET_TOKENS, *marks, match, *pks],
+            ).fetchall()
+        highlights: dict[str, dict[str, list[str]]] = {}
+        for listing_id, *fragments in rows:
+            fields = {
+                name: [fragment]
+                for name, fragment in zip(("title", "text", "seller"), fragments, strict=True)
+                if fragment and HIGHLIGHT_START in fragment
+            }
+            if fields:
+                highlights[listing_id] = fields
+        return highlights
+
+    def facets(self, query: SearchQuery, size: int = 10) -> dict[str, list[tuple[str, int]]]:
+        """Per facet of FACETS, the `size` commonest values among all the query's
+        matches (its sort, cursor and limit aside), commonest first, ties by value;
+        for `day` (the UTC day last seen), the latest `size` days, newest first.
+        A listing counts once under each of its labels; empty values are not counted."""
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        source, where, params = _matching(query, fts_query(query.text))
+        day = "strftime('%Y-%m-%d', last_seen_epoch, 'unixepoch')"
+        # Facet names and columns are constants; the matches are computed once (a CTE
+        # read more than once is materialized) and every facet is one GROUP BY over them.
+        arms = [
+            "SELECT 'labels', ll.label, count(*) AS n FROM listing_labels ll"
+            " JOIN matches m ON ll.listing_id = m.id WHERE ll.label != ''"
+            " GROUP BY ll.label ORDER BY n DESC, ll.label LIMIT ?",
+            *(
+                f"SELECT '{column}', {column}, count(*) AS n FROM matches"
+                f" WHERE {column} IS NOT NULL AND {column} != ''"
+                f" GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?"
+                for column in ("source", "lang", "seller")
+            ),
+            f"SELECT 'day', {day} AS d, count(*) AS n FROM matches"
+            " WHERE last_seen_epoch IS NOT NULL GROUP BY d ORDER BY d DESC LIMIT ?",
+        ]
+        sql = (
+            "WITH matches AS (SELECT l.id, l.source, l.lang, l.seller, l.last_seen_epoch"
+            f" FROM {source}{_where(where)}) "
+            + " UNION ALL ".join(f"SELECT * FROM ({arm})" for arm in arms)
+        )
+        with self._corruption_as_store_error():
+            rows = self._conn.execute(sql, [*params, *[size] * len(arms)]).fetchall()
+        counts: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+        for name, value, count in rows:
+            counts[name].append((str(value), int(count)))
+        for name, values in counts.items():
+            # A compound SELECT need not keep each arm's order: sort here.
+            if name == "day":
+                values.sort(key=lambda item: item[0], reverse=True)
+            else:
+                values.sort(key=lambda item: (-item[1], item[0]))
+        return counts
 
     # -- writing --------------------------------------------------------------
 
@@ -553,6 +656,28 @@ def fts_query(text: str) -> str:
         quoted = '"' + body.replace('"', '""') + '"'
         terms.append(quoted + "*" if prefix else quoted)
     return " AND ".join(terms)
+
+
+def _matching(query: SearchQuery, match: str) -> tuple[str, list[str], list[Any]]:
+    """What to select from, and the conditions (with parameters) of the query's
+    matches: the FTS5 match of its text, if any, and every filter."""
+    where, params = _filters(query)
+    if not match:
+        return "listings l", where, params
+    source = "listings_fts JOIN listings l ON l.pk = listings_fts.rowid"
+    return source, ["listings_fts MATCH ?", *where], [match, *params]
+
+
+def _where(conditions: list[str]) -> str:
+    return " WHERE " + " AND ".join(conditions) if conditions else ""
+
+
+def _order(query: SearchQuery, match: str) -> tuple[tuple[str, bool], ...]:
+    """The query's sort keys. Only relevance with words to match ranks by bm25;
+    "relevance" without any is the threat-score order (see `SearchQuery.order_name`)."""
+    if query.sort == "relevance" and match:
+        return _ORDERS["relevance"]
+    return _ORDERS["score" if query.sort == "relevance" else query.sort]
 
 
 def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:

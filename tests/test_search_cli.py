@@ -1,0 +1,195 @@
+"""`armswatch search` as a user runs it: sort orders, pages by --after, --until,
+highlights in JSON, facets, and a clear refusal of a cursor that does not fit."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
+from armswatch.stores.sqlite import SqliteStore
+from tests.conftest import run_cli
+from tests.listings import T0, T1, T2, fill, make
+
+CURSOR = re.compile(r"--after (\S+)")
+
+
+def hex_id(n: int) -> str:
+    """Ids as the crawler makes them (32 hex digits), distinct in the 12 tables show."""
+    return f"{n:012x}".rjust(32, "f")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seven listings: two match "replique", four are ammunition boxes."""
+    data = tmp_path_factory.mktemp("search") / "data"
+    store = SqliteStore(data / "armswatch.sqlite3")
+    seen = [T0, T1, T2]
+    fill(
+        store,
+        make(
+            hex_id(1),
+            title="Réplique Glock 17",
+            text="Pistolet à billes, réplique en bon état.",
+            seller="Replique Shop",
+            lang="fr",
+            threat_score=0.4,
+            labels=["firearm"],
+            last_seen=T2,
+        ),
+        make(hex_id(2), title="Holster [cuir]", text="Pour réplique", lang="fr", last_seen=T0),
+        *(
+            make(
+                hex_id(10 + n),
+                title=f"Ammo box {n}",
+                lang="en",
+                threat_score=0.5 + n / 10,
+                labels=["ammunition"],
+                last_seen=seen[n % 3],
+            )
+            for n in range(4)
+        ),
+        make(hex_id(20), title="Scope mount", lang="de", threat_score=0.1, last_seen=T1),
+    )
+    store.close()
+    return data
+
+
+def search(data_dir: Path, *args: str) -> tuple[int, str, str]:
+    result = run_cli("--data-dir", data_dir, "search", *args)
+    return result.returncode, result.stdout, result.stderr
+
+
+def shown_ids(table: str) -> list[str]:
+    return re.findall(r"│ ([0-9a-f]{12}) ", table)
+
+
+def test_pages_follow_the_printed_after_option(data_dir: Path) -> None:
+    seen: list[str] = []
+    args: tuple[str, ...] = ()
+    for _ in range(10):
+        code, out, err = search(data_dir, "--sort", "score", "--limit", "3", *args)
+        assert code == 0, err
+        seen += shown_ids(out)
+        found = CURSOR.search(out)
+        if found is None:
+            break
+        assert out.rstrip().splitlines()[-1].startswith("next page: the same command with")
+        args = ("--after", found.group(1))
+
+    by_score = [13, 12, 11, 10, 1, 20, 2]  # ammo 0.8 ... 0.5, replique 0.4, scope, holster
+    assert seen == [hex_id(n)[:12] for n in by_score]
+
+
+def test_json_pages_keep_stdout_for_data(data_dir: Path) -> None:
+    code, out, err = search(data_dir, "--json", "--sort", "newest", "--limit", "4")
+    assert code == 0, err
+    first = [json.loads(line)["id"] for line in out.splitlines()]
+    cursor = CURSOR.search(err)
+    assert cursor is not None
+
+    code, out, err = search(
+        data_dir, "--json", "--sort", "newest", "--limit", "4", "--after", cursor.group(1)
+    )
+    assert code == 0, err
+    rest = [json.loads(line)["id"] for line in out.splitlines()]
+
+    assert len(first) == 4 and len(rest) == 3
+    assert sorted(first + rest) == sorted(hex_id(n) for n in (1, 2, 10, 11, 12, 13, 20))
+    assert CURSOR.search(err) is None
+
+
+def test_json_carries_the_highlights_of_a_text_query(data_dir: Path) -> None:
+    code, out, err = search(data_dir, "replique", "--json")
+    assert code == 0, err
+
+    rows = {row["id"]: row for row in map(json.loads, out.splitlines())}
+
+    assert set(rows) == {hex_id(1), hex_id(2)}
+    marks = rows[hex_id(1)]["highlights"]
+    assert marks["title"] == [f"{HIGHLIGHT_START}Réplique{HIGHLIGHT_END} Glock 17"]
+    assert marks["seller"] == [f"{HIGHLIGHT_START}Replique{HIGHLIGHT_END} Shop"]
+    assert rows[hex_id(2)]["highlights"] == {
+        "text": [f"Pour {HIGHLIGHT_START}réplique{HIGHLIGHT_END}"]
+    }
+    code, out, _ = search(data_dir, "--json", "--lang", "fr")
+    assert all("highlights" not in json.loads(line) for line in out.splitlines())
+
+
+def test_table_shows_the_matched_text_and_seller(data_dir: Path) -> None:
+    code, out, err = search(data_dir, "replique")
+    assert code == 0, err
+
+    assert "Holster [cuir]" in out  # listing text is never read as markup
+    assert "Pour réplique" in out
+    assert "seller Replique Shop" in out
+    assert HIGHLIGHT_START not in out and HIGHLIGHT_END not in out
+    assert "--after" not in out
+
+
+def test_until_a_date_takes_that_whole_day(data_dir: Path) -> None:
+    code, out, err = search(data_dir, "--json", "--until", "2026-11-21", "--since", "2026-11-21")
+    assert code == 0, err
+
+    rows = [json.loads(line) for line in out.splitlines()]
+
+    assert {row["last_seen"] for row in rows} == {T1}
+    assert len(rows) == 2
+
+
+def test_facets_after_the_results(data_dir: Path) -> None:
+    code, out, err = search(data_dir, "--facets", "--lang", "fr", "--lang", "en")
+    assert code == 0, err
+
+    assert "by labels" in out and "by day" in out
+    labels = re.search(r"│ ammunition\s+│\s+(\d+) │", out)
+    assert labels is not None and labels.group(1) == "4"
+
+    code, out, err = search(data_dir, "--facets", "--json", "--label", "ammunition")
+    assert code == 0, err
+    counts = json.loads(out)
+    assert counts["total"] == 4
+    assert counts["facets"]["labels"] == [{"value": "ammunition", "count": 4}]
+    assert counts["facets"]["lang"] == [{"value": "en", "count": 4}]
+    assert [day["value"] for day in counts["facets"]["day"]] == [
+        "2026-11-22",
+        "2026-11-21",
+        "2026-11-20",
+    ]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "eyJ4IjogMX0"])
+def test_a_bad_cursor_says_to_start_again(data_dir: Path, cursor: str) -> None:
+    code, out, err = search(data_dir, "--after", cursor)
+
+    assert code == 2
+    assert "without --after" in err
+    assert out == ""
+
+
+def test_a_cursor_of_another_sort_is_refused(data_dir: Path) -> None:
+    _, out, _ = search(data_dir, "--sort", "newest", "--limit", "2")
+    cursor = CURSOR.search(out)
+    assert cursor is not None
+
+    code, _, err = search(data_dir, "--sort", "score", "--after", cursor.group(1))
+
+    assert code == 2 and "without --after" in err
+
+
+def test_every_option_is_explained() -> None:
+    result = run_cli("search", "--help")
+
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for explained in (
+        "--sort [relevance|score|newest] relevance: best text match first",
+        "--after CURSOR Show the next page",
+        "--until DATE Last seen on or before",
+        "--facets Also count all matches",
+        '--json One JSON object per listing per line, with the matched words under "highlights"',
+    ):
+        assert explained in text

@@ -1,0 +1,361 @@
+"""Search through the store interface, the same for every store: the sort orders
+and their ties, keyset pages, highlights of the matched words, and facet counts."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from armswatch.listing import Listing
+from armswatch.stores import SearchQuery, Store
+from armswatch.stores.base import FACETS, HIGHLIGHT_END, HIGHLIGHT_START
+from tests.listings import T0, T1, T2, fill, ids, make
+
+S, E = HIGHLIGHT_START, HIGHLIGHT_END
+
+# -- orders ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scored(store: Store) -> Store:
+    """Equal threat scores (ties broken by last seen, then id), one never seen."""
+    fill(
+        store,
+        make("b-old", threat_score=0.9, last_seen=T0),
+        make("c-new", threat_score=0.9, last_seen=T2),
+        make("a-new", threat_score=0.9, last_seen=T2),
+        make("low", threat_score=0.2, last_seen=T2),
+        make("mid", threat_score=0.5, last_seen=T1),
+        make("never", threat_score=0.9, last_seen=None),
+    )
+    return store
+
+
+def test_score_order_breaks_ties_by_last_seen_then_id(scored: Store) -> None:
+    expected = ["a-new", "c-new", "b-old", "never", "mid", "low"]
+
+    assert ids(scored, sort="score") == expected
+    assert ids(scored) == expected  # relevance without text: the threat score
+
+
+def test_newest_order_breaks_ties_by_threat_score_then_id(scored: Store) -> None:
+    assert ids(scored, sort="newest") == ["a-new", "c-new", "low", "mid", "b-old", "never"]
+
+
+@pytest.fixture
+def holsters(store: Store) -> Store:
+    """One listing that names the word in its title, and four that only mention it
+    in the same words (equal relevance: ties broken by score, last seen, id)."""
+    fill(
+        store,
+        make("title", title="Glock 19 Gen5", text="Pistol in box", last_seen=T0),
+        make("twin-b", title="Holster", text="Fits glock", threat_score=0.5, last_seen=T1),
+        make("twin-a", title="Holster", text="Fits glock", threat_score=0.5, last_seen=T1),
+        make("twin-old", title="Holster", text="Fits glock", threat_score=0.5, last_seen=T0),
+        make("twin-high", title="Holster", text="Fits glock", threat_score=0.8, last_seen=T0),
+        make("other", title="Holster", text="Fits a revolver", threat_score=1.0, last_seen=T2),
+    )
+    return store
+
+
+def test_relevance_breaks_ties_by_score_last_seen_then_id(holsters: Store) -> None:
+    assert ids(holsters, text="glock") == ["title", "twin-high", "twin-a", "twin-b", "twin-old"]
+
+
+def test_text_can_be_sorted_by_score_or_newest(holsters: Store) -> None:
+    assert ids(holsters, text="glock", sort="score") == [
+        "twin-high",
+        "twin-a",
+        "twin-b",
+        "twin-old",
+        "title",
+    ]
+    assert ids(holsters, text="glock", sort="newest") == [
+        "twin-a",
+        "twin-b",
+        "twin-high",
+        "twin-old",
+        "title",
+    ]
+
+
+# -- keyset pages -------------------------------------------------------------------
+
+
+def catalogue() -> list[Listing]:
+    """29 listings with many ties: five scores, four last-seen times (one unknown),
+    two sources, titles that match "ammo" more or less strongly."""
+    seen = [T0, T1, T2, None]
+    return [
+        make(
+            f"l{n:02}",
+            title="Ammo box" if n % 3 else "Ammo crate, ammo tins",
+            text="Sealed, ammo can included" if n % 2 else "Sealed",
+            threat_score=(n % 5) / 4,
+            last_seen=seen[n % 4],
+            source="forum-a" if n % 2 else "forum-b",
+            labels=["ammunition"] if n % 3 else [],
+        )
+        for n in range(29)
+    ]
+
+
+def epoch(listing: Listing) -> float:
+    return datetime.fromisoformat(listing.last_seen).timestamp() if listing.last_seen else 0.0
+
+
+SORT_KEYS = {
+    "score": lambda listing: (-listing.threat_score, -epoch(listing), listing.id),
+    "newest": lambda listing: (-epoch(listing), -listing.threat_score, listing.id),
+}
+
+
+def every_page(store: Store, limit: int, **query: Any) -> tuple[list[list[str]], set[int]]:
+    """The ids of every page, following the cursors, and the totals they report."""
+    pages: list[list[str]] = []
+    totals: set[int] = set()
+    after = None
+    while True:
+        result = store.search(SearchQuery(limit=limit, after=after, **query))
+        pages.append([listing.id for listing in result.listings])
+        totals.add(result.total)
+        if result.next_cursor is None:
+            return pages, totals
+        assert len(result.listings) == limit, "only a full page has a next page"
+        after = result.next_cursor
+        assert len(pages) < 50, "the cursors go round in circles"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sort": "score"},
+        {"sort": "newest"},
+        {"sort": "relevance"},
+        {"sort": "newest", "sources": ("forum-a",)},
+        {"sort": "score", "labels": ("ammunition",)},
+        {"sort": "score", "text": "ammo", "since": datetime(2026, 11, 21, tzinfo=UTC)},
+    ],
+)
+def test_pages_give_every_match_once_in_order(store: Store, query: dict[str, Any]) -> None:
+    listings = catalogue()
+    fill(store, *listings)
+    everything = ids(store, limit=100, **query)
+
+    pages, totals = every_page(store, limit=4, **query)
+
+    assert len(pages) >= 3
+    assert [listing_id for page in pages for listing_id in page] == everything
+    assert totals == {len(everything)}
+    sort = "score" if query["sort"] == "relevance" else query["sort"]
+    matching = set(everything)
+    expected = sorted((x for x in listings if x.id in matching), key=SORT_KEYS[sort])
+    assert everything == [listing.id for listing in expected]
+
+
+@pytest.mark.parametrize("query", [{"text": "ammo"}, {"text": "ammo", "sources": ("forum-b",)}])
+def test_pages_by_relevance_give_every_match_once_in_order(
+    store: Store, query: dict[str, Any]
+) -> None:
+    fill(store, *catalogue())
+    everything = ids(store, limit=100, **query)
+
+    pages, totals = every_page(store, limit=3, **query)
+
+    assert len(pages) >= 3
+    assert [listing_id for page in pages for listing_id in page] == everything
+    assert totals == {len(everything)}
+
+
+def test_a_page_that_ends_the_matches_has_no_cursor(store: Store) -> None:
+    fill(store, *catalogue())
+
+    exact = store.search(SearchQuery(text="crate", limit=10))
+    wider = store.search(SearchQuery(text="crate", limit=11))
+
+    assert exact.total == len(exact.listings) == 10
+    assert exact.next_cursor is None and wider.next_cursor is None
+
+
+def test_a_cursor_only_continues_its_own_search(store: Store) -> None:
+    fill(store, *catalogue())
+
+    def cursor(**query: Any) -> str:
+        result = store.search(SearchQuery(limit=2, **query))
+        assert result.next_cursor is not None
+        return result.next_cursor
+
+    by_score, by_date, by_text = cursor(sort="score"), cursor(sort="newest"), cursor(text="ammo")
+    mismatched = [
+        SearchQuery(sort="newest", after=by_score),
+        SearchQuery(sort="score", after=by_date),
+        SearchQuery(text="ammo", after=by_score),
+        SearchQuery(sort="score", after=by_text),
+        SearchQuery(text="box", after=by_text),
+    ]
+    for query in mismatched:
+        with pytest.raises(ValueError, match="cursor"):
+            store.search(query)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "not a cursor",
+        "%%%",
+        base64.urlsafe_b64encode(b"{}").decode(),
+        base64.urlsafe_b64encode(b'["score", 1, 2, 3, 4, 5, 6]').decode(),
+        base64.urlsafe_b64encode(b'["score", {"a": 1}, [], null]').decode(),
+        base64.urlsafe_b64encode(b'["score", 1e999, 0, "id"]').decode(),
+        base64.urlsafe_b64encode(b'["score", 1, 100000000000000000000, "id"]').decode(),
+        base64.urlsafe_b64encode(b'["score", true, 0, "id"]').decode(),
+    ],
+)
+def test_a_malformed_cursor_is_refused(store: Store, cursor: str) -> None:
+    fill(store, *catalogue())
+
+    with pytest.raises(ValueError, match="cursor"):
+        store.search(SearchQuery(sort="score", after=cursor))
+
+
+# -- highlights -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def replicas(store: Store) -> Store:
+    fill(
+        store,
+        make(
+            "fr",
+            title="Réplique Glock 17",
+            text="Pistolet à billes, réplique en bon état.",
+            seller="Replique Shop",
+            price=120.0,
+            currency="EUR",
+        ),
+        make("holster", title="Holster cuir", text="Pour Glock 17", seller="Atelier Nord"),
+    )
+    return store
+
+
+def test_highlights_mark_the_matched_words_in_every_field(replicas: Store) -> None:
+    result = replicas.search(SearchQuery(text="replique"))
+
+    assert [listing.id for listing in result.listings] == ["fr"]
+    marks = result.highlights["fr"]
+    assert marks["title"] == [f"{S}Réplique{E} Glock 17"]
+    assert marks["seller"] == [f"{S}Replique{E} Shop"]
+    assert len(marks["text"]) == 1 and f"billes, {S}réplique{E} en bon" in marks["text"][0]
+
+
+def test_only_the_fields_that_matched_are_highlighted(replicas: Store) -> None:
+    result = replicas.search(SearchQuery(text="glock"))
+
+    assert result.highlights == {
+        "fr": {"title": [f"Réplique {S}Glock{E} 17"]},
+        "holster": {"text": [f"Pour {S}Glock{E} 17"]},
+    }
+
+
+def test_every_word_of_the_query_is_marked(replicas: Store) -> None:
+    result = replicas.search(SearchQuery(text="glock REPLIQUE"))
+
+    assert result.highlights["fr"]["title"] == [f"{S}Réplique{E} {S}Glock{E} 17"]
+
+
+def test_every_sort_of_a_text_search_is_highlighted(replicas: Store) -> None:
+    result = replicas.search(SearchQuery(text="atelier", sort="newest"))
+
+    assert result.highlights == {"holster": {"seller": [f"{S}Atelier{E} Nord"]}}
+
+
+def test_a_filter_only_search_has_no_highlights(replicas: Store) -> None:
+    result = replicas.search(SearchQuery(sellers=("Replique Shop",)))
+
+    assert [listing.id for listing in result.listings] == ["fr"]
+    assert result.highlights == {}
+
+
+# -- facets ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def faceted(store: Store) -> Store:
+    fill(
+        store,
+        make(
+            "a",
+            title="Ammo crate",
+            source="forum-a",
+            lang="en",
+            seller="alice",
+            labels=["firearm", "parts"],
+            last_seen="2026-11-21T23:30:00-05:00",  # 2026-11-22 04:30 UTC
+        ),
+        make(
+            "b",
+            title="Ammo box",
+            source="forum-b",
+            lang="de",
+            seller="bob",
+            labels=["firearm"],
+            last_seen=T1,
+        ),
+        make("c", title="Holster", source="forum-b", lang="en", labels=[], last_seen=T0),
+        make(
+            "d",
+            title="Ammo tin",
+            source="forum-b",
+            lang="en",
+            seller="",
+            labels=["ammunition"],
+            last_seen=T2,
+        ),
+    )
+    return store
+
+
+def test_facets_count_every_match(faceted: Store) -> None:
+    assert faceted.facets(SearchQuery()) == {
+        "labels": [("firearm", 2), ("ammunition", 1), ("parts", 1)],
+        "source": [("forum-b", 3), ("forum-a", 1)],
+        "lang": [("en", 3), ("de", 1)],
+        "seller": [("alice", 1), ("bob", 1)],
+        "day": [("2026-11-22", 2), ("2026-11-21", 1), ("2026-11-20", 1)],
+    }
+
+
+def test_facets_count_only_the_matches_of_text_and_filters(faceted: Store) -> None:
+    query = SearchQuery(text="ammo", sources=("forum-b",), sort="newest", limit=1)
+
+    assert faceted.facets(query) == {
+        "labels": [("ammunition", 1), ("firearm", 1)],
+        "source": [("forum-b", 2)],
+        "lang": [("de", 1), ("en", 1)],
+        "seller": [("bob", 1)],
+        "day": [("2026-11-22", 1), ("2026-11-21", 1)],
+    }
+    assert faceted.facets(SearchQuery(labels=("parts",)))["labels"] == [
+        ("firearm", 1),
+        ("parts", 1),
+    ]
+
+
+def test_facets_keep_the_commonest_values_and_latest_days(faceted: Store) -> None:
+    top = faceted.facets(SearchQuery(), size=1)
+
+    assert top == {
+        "labels": [("firearm", 2)],
+        "source": [("forum-b", 3)],
+        "lang": [("en", 3)],
+        "seller": [("alice", 1)],
+        "day": [("2026-11-22", 2)],
+    }
+
+
+def test_facets_of_no_match_are_empty(faceted: Store) -> None:
+    assert faceted.facets(SearchQuery(text="nothing matches this")) == {name: [] for name in FACETS}
