@@ -382,7 +382,7 @@ def test_shipped_objects(check: Callable[[Objects], None], objects: Objects) -> 
 
 
 def test_resolve_field() -> None:
-    assert field_type("scores.firearm") == "float"
+    assert field_type("scores.firearm") == "double"
     assert field_type("seller.raw") == "keyword"
     assert field_type("seller") == "text"
     assert field_type("review.verdict") == "keyword"
