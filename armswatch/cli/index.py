@@ -187,7 +187,7 @@ def status(limit: int) -> None:
         depth = store.outbox.depth()
         refused = store.outbox.failed(limit)
         try:
-            store.layout.check()
+            store.client.info()
             reachable = "reachable"
         except Exception as exc:
             reachable = explain(exc, config.settings.elasticsearch)

@@ -98,12 +98,7 @@ class Outbox:
 
     def pending(self, limit: int) -> list[Operation]:
         """The oldest committed operations not yet acknowledged, in order."""
-        rows = self._conn.execute(
-            "SELECT seq, kind, key, body, attempts, error FROM operations"
-            " WHERE failed = 0 ORDER BY seq LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [_operation(row) for row in rows]
+        return self._select("failed = 0 ORDER BY seq LIMIT ?", (limit,))
 
     def for_keys(self, kinds: Sequence[str], keys: Iterable[str]) -> list[Operation]:
         """The queued operations (pending or failed) of these kinds on these keys,
@@ -113,22 +108,15 @@ class Outbox:
         found: list[Operation] = []
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = self._conn.execute(
-                "SELECT seq, kind, key, body, attempts, error FROM operations"
-                f" WHERE kind IN ({kind_marks}) AND key IN ({', '.join('?' * len(chunk))})",
+            found += self._select(
+                f"kind IN ({kind_marks}) AND key IN ({', '.join('?' * len(chunk))})",
                 [*kinds, *chunk],
-            ).fetchall()
-            found += [_operation(row) for row in rows]
+            )
         return sorted(found, key=lambda operation: operation.seq)
 
     def of_kind(self, kind: str) -> list[Operation]:
         """Every queued operation of `kind`, oldest first."""
-        rows = self._conn.execute(
-            "SELECT seq, kind, key, body, attempts, error FROM operations"
-            " WHERE kind = ? ORDER BY seq",
-            (kind,),
-        ).fetchall()
-        return [_operation(row) for row in rows]
+        return self._select("kind = ? ORDER BY seq", (kind,))
 
     def done(self, seqs: Sequence[int]) -> None:
         """The cluster acknowledged these: remove them."""
@@ -152,12 +140,7 @@ class Outbox:
         )
 
     def failed(self, limit: int = 100) -> list[Operation]:
-        rows = self._conn.execute(
-            "SELECT seq, kind, key, body, attempts, error FROM operations"
-            " WHERE failed = 1 ORDER BY seq LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [_operation(row) for row in rows]
+        return self._select("failed = 1 ORDER BY seq LIMIT ?", (limit,))
 
     def retry_failed(self) -> int:
         """Put the failed operations back in the queue (after the cause was fixed)."""
@@ -174,6 +157,14 @@ class Outbox:
 
     def close(self) -> None:
         self._conn.close()
+
+    def _select(self, where: str, params: Sequence[Any]) -> list[Operation]:
+        """The operations matching an SQL condition (and ordering)."""
+        rows = self._conn.execute(
+            "SELECT seq, kind, key, body, attempts, error FROM operations WHERE " + where,
+            params,
+        ).fetchall()
+        return [_operation(row) for row in rows]
 
     def _each(self, sql: str, seqs: Sequence[int], *params: Any) -> None:
         """Run `sql` (with `{}` for the seq marks) over `seqs` in chunks, in its own

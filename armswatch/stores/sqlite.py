@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import replace
@@ -32,6 +30,7 @@ from armswatch.stores.base import (
     SearchQuery,
     SearchResult,
     StoreError,
+    query_terms,
 )
 
 logger = logging.getLogger(__name__)
@@ -186,8 +185,6 @@ _FIELDS: tuple[str, ...] = (
 _COLUMNS = ", ".join(f"l.{name}" for name in _FIELDS)
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 """Primary result codes of a damaged file (extended codes are masked down to these)."""
-_QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
-"""A query's parts: a "quoted phrase" or a run of non-space characters."""
 
 
 class SqliteStore:
@@ -641,20 +638,13 @@ class SqliteStore:
 
 
 def fts_query(text: str) -> str:
-    """User text as a safe FTS5 query: every term quoted, all terms ANDed.
-
-    `"a phrase"` in the text stays a phrase; a trailing `*` on an unquoted term
-    makes it a prefix search. Terms without a letter or digit (`(`, `-`, `*`)
-    are dropped, since the tokenizer would make them empty phrases that match
-    nothing; text with no term left gives "" (a filter-only search).
-    """
+    """User text as a safe FTS5 query: every term of `query_terms` quoted (a phrase
+    stays a phrase, a prefix gets FTS5's `*`), all terms ANDed; "" when no term is
+    left (a filter-only search)."""
     terms = []
-    for phrase, word in _QUERY_PART.findall(unicodedata.normalize("NFC", text)):
-        body, prefix = (phrase, False) if phrase else (word.rstrip("*"), word.endswith("*"))
-        if not any(ch.isalnum() for ch in body):
-            continue
-        quoted = '"' + body.replace('"', '""') + '"'
-        terms.append(quoted + "*" if prefix else quoted)
+    for term in query_terms(text):
+        quoted = '"' + term.text.replace('"', '""') + '"'
+        terms.append(quoted + "*" if term.prefix else quoted)
     return " AND ".join(terms)
 
 
