@@ -8,12 +8,20 @@ Field names are the public record format (`--json` output, exports).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from w3lib.url import canonicalize_url
 
 Change = Literal["new", "changed", "unchanged"]
+
+VERSIONED_FIELDS = ("content_sha256", "price", "currency")
+"""What makes a new version when it changes (the content hash covers title, text
+and seller)."""
+
+CLASSIFICATION_FIELDS = ("scores", "labels", "threat_score", "classifier_version", "explanations")
+"""What the classify step sets; an unchanged listing keeps the stored values."""
 
 
 @dataclass
@@ -77,3 +85,8 @@ def content_hash(listing: Listing) -> str:
     """Hash of what an analyst reads; a change of it makes a new version."""
     payload = "\x1f".join([listing.title, listing.text, listing.seller or ""])
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def same_content(stored: Mapping[str, Any], crawled: Mapping[str, Any]) -> bool:
+    """Whether a crawled listing reads as the stored one (no new version needed)."""
+    return all(stored.get(name) == crawled.get(name) for name in VERSIONED_FIELDS)

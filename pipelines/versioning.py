@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from armswatch.listing import Listing
+from armswatch.listing import CLASSIFICATION_FIELDS, Listing, same_content
 from armswatch.stores import StoreUnavailable
 from pipelines.base import RuntimePipeline
 
@@ -33,15 +33,10 @@ class VersioningPipeline(RuntimePipeline):
         if stored is None:
             item.change = "new"
             return item
-        same_content = stored.content_sha256 == item.content_sha256
-        same_price = (stored.price, stored.currency) == (item.price, item.currency)
-        if same_content and same_price:
+        if same_content(vars(stored), vars(item)):
             item.change = "unchanged"
-            item.scores = stored.scores
-            item.labels = stored.labels
-            item.threat_score = stored.threat_score
-            item.classifier_version = stored.classifier_version
-            item.explanations = stored.explanations
+            for name in CLASSIFICATION_FIELDS:
+                setattr(item, name, getattr(stored, name))
         else:
             item.change = "changed"
         return item

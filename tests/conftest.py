@@ -9,6 +9,8 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +190,36 @@ def es_settings(url: str, prefix: str) -> ElasticsearchSettings:
     return ElasticsearchSettings(
         url=[url], index_prefix=prefix, shards=1, replicas=0, timeout=10, retries=1
     )
+
+
+@dataclass
+class CliStore:
+    """A store that `armswatch` commands open from the environment (`env`), and that
+    a test opens directly to fill or inspect."""
+
+    kind: str
+    data_dir: Path
+    env: dict[str, str]
+    url: str = ""
+
+    def open(self) -> Store:
+        if self.kind == "sqlite":
+            return SqliteStore(self.data_dir / "armswatch.sqlite3")
+        settings = es_settings(self.url, prefix="armswatch")  # the configured default
+        return ElasticsearchStore(settings, self.data_dir.parent / "test-outbox.sqlite3")
+
+
+@contextmanager
+def cli_store(kind: str, directory: Path) -> Iterator[CliStore]:
+    """SQLite under `directory`, or an Elasticsearch server of its own (the commands
+    use the configured index prefix, so each gets a server)."""
+    data_dir = directory / "data"
+    if kind == "sqlite":
+        yield CliStore(kind, data_dir, {"ARMSWATCH_STORE": "sqlite"})
+        return
+    with NoidaServer(directory / "noida") as url:
+        env = {"ARMSWATCH_STORE": "elasticsearch", "ARMSWATCH_ES_URL": url}
+        yield CliStore(kind, data_dir, env, url)
+
+
+CLI_STORES = ["sqlite", "elasticsearch"]

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 from armswatch.listing import Listing, content_hash
 from armswatch.stores import SearchQuery, Store
+from armswatch.stores.elastic import ElasticsearchStore
+from armswatch.stores.sqlite import SqliteStore
 
 T0 = "2026-11-20T10:00:00+00:00"
 T1 = "2026-11-21T10:00:00+00:00"
@@ -35,3 +37,11 @@ def fill(store: Store, *listings: Listing) -> None:
 
 def ids(store: Store, **query: object) -> list[str]:
     return [listing.id for listing in store.search(SearchQuery(**query)).listings]  # type: ignore[arg-type]
+
+
+def reopen(store: Store) -> Store:
+    """The same store opened again (its files or its indices), as a new process would."""
+    if isinstance(store, ElasticsearchStore):
+        return ElasticsearchStore(store.settings, store.outbox.path)
+    assert isinstance(store, SqliteStore)
+    return SqliteStore(store.path)

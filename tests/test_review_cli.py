@@ -1,9 +1,10 @@
-"""`armswatch review` on a real store, and `armswatch train --include-reviews`
+"""`armswatch review` on each store, and `armswatch train --include-reviews`
 learning from what analysts recorded."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from armswatch.listing import Listing, content_hash
 from classifiers.model import ModelArtifact
 from classifiers.training import DEFAULT_DATA, data_sha256
-from tests.conftest import open_store, run_cli
+from tests.conftest import CLI_STORES, CliStore, cli_store, run_cli
 
 LISTINGS = {
     "a" * 32: ("Glock 19 Gen5, two spare mags", "no papers"),
@@ -20,9 +21,16 @@ LISTINGS = {
 }
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    store = open_store(tmp_path / "data")
+@pytest.fixture(params=CLI_STORES)
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CliStore]:
+    """Three unreviewed listings in a store."""
+    with cli_store(request.param, tmp_path) as cli:
+        fill(cli)
+        yield cli
+
+
+def fill(cli: CliStore) -> None:
+    store = cli.open()
     for listing_id, (title, text) in LISTINGS.items():
         listing = Listing(
             id=listing_id,
@@ -39,24 +47,23 @@ def data_dir(tmp_path: Path) -> Path:
         store.write(listing)
     store.commit()
     store.close()
-    return tmp_path / "data"
 
 
-def review(data_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = run_cli("--data-dir", data_dir, "review", *args)
+def review(cli: CliStore, *args: str) -> tuple[int, str, str]:
+    result = run_cli("--data-dir", cli.data_dir, "review", *args, env=cli.env)
     return result.returncode, result.stdout, result.stderr
 
 
-def test_verdicts_are_recorded_and_listed(data_dir: Path) -> None:
+def test_verdicts_are_recorded_and_listed(cli: CliStore) -> None:
     code, out, err = review(
-        data_dir, "label", "aaaa", "--confirm", "parts,firearm", "--analyst", "alice"
+        cli, "label", "aaaa", "--confirm", "parts,firearm", "--analyst", "alice"
     )
     assert code == 0, err
     assert "aaaaaaaaaaaa confirmed (firearm, parts)" in out
-    assert review(data_dir, "label", "b" * 32, "--false-positive", "--note", "tool")[0] == 0
-    assert review(data_dir, "label", "cccc", "--follow-up")[0] == 0
+    assert review(cli, "label", "b" * 32, "--false-positive", "--note", "tool")[0] == 0
+    assert review(cli, "label", "cccc", "--follow-up")[0] == 0
 
-    code, out, _ = review(data_dir, "list", "--json")
+    code, out, _ = review(cli, "list", "--json")
     rows = [json.loads(line) for line in out.splitlines()]
     assert [(r["listing_id"][0], r["verdict"], r["labels"]) for r in rows] == [
         ("a", "confirmed", ["firearm", "parts"]),
@@ -64,7 +71,7 @@ def test_verdicts_are_recorded_and_listed(data_dir: Path) -> None:
         ("c", "follow_up", []),
     ]
     assert rows[0]["analyst"] == "alice" and rows[1]["note"] == "tool"
-    code, out, _ = review(data_dir, "list", "bbb")
+    code, out, _ = review(cli, "list", "bbb")
     assert code == 0 and "false_positive" in out and "confirmed" not in out
 
 
@@ -78,20 +85,20 @@ def test_verdicts_are_recorded_and_listed(data_dir: Path) -> None:
     ],
 )
 def test_bad_verdicts_are_refused_and_record_nothing(
-    data_dir: Path, args: tuple[str, ...], code: int, message: str
+    cli: CliStore, args: tuple[str, ...], code: int, message: str
 ) -> None:
-    result = review(data_dir, "label", *args)
+    result = review(cli, "label", *args)
     assert result[0] == code and message in result[2]
-    store = open_store(data_dir)
+    store = cli.open()
     assert store.reviews() == []
     store.close()
 
 
-def test_train_includes_reviews(data_dir: Path, tmp_path: Path) -> None:
-    review(data_dir, "label", "aaaa", "--follow-up")
-    review(data_dir, "label", "aaaa", "--confirm", "firearm,parts")  # the latest counts
-    review(data_dir, "label", "bbbb", "--false-positive")
-    review(data_dir, "label", "cccc", "--follow-up")  # undecided: not trained on
+def test_train_includes_reviews(cli: CliStore, tmp_path: Path) -> None:
+    review(cli, "label", "aaaa", "--follow-up")
+    review(cli, "label", "aaaa", "--confirm", "firearm,parts")  # the latest counts
+    review(cli, "label", "bbbb", "--false-positive")
+    review(cli, "label", "cccc", "--follow-up")  # undecided: not trained on
     data = tmp_path / "small.jsonl"
     taken = {"train": 0, "validation": 0}
     lines = []
@@ -103,7 +110,7 @@ def test_train_includes_reviews(data_dir: Path, tmp_path: Path) -> None:
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "model"
     args = ("train", "--data", data, "--head", "linear", "--out", out, "--version", "rv")
-    result = run_cli("--data-dir", data_dir, *args, "--include-reviews")
+    result = run_cli("--data-dir", cli.data_dir, *args, "--include-reviews", env=cli.env)
     assert result.returncode == 0, result.stderr
     assert "2 reviewed listing(s) join the train split" in result.stdout
     info = ModelArtifact.load(out).info

@@ -1,17 +1,17 @@
-"""`armswatch search` as a user runs it: sort orders, pages by --after, --until,
-highlights in JSON, facets, and a clear refusal of a cursor that does not fit."""
+"""`armswatch search` and `show` as a user runs them, on each store: sort orders,
+pages by --after, --until, highlights in JSON, facets, a clear refusal of a
+cursor that does not fit, one listing with its versions."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
-from armswatch.stores.sqlite import SqliteStore
-from tests.conftest import run_cli
+from tests.conftest import CLI_STORES, CliStore, cli_store, run_cli
 from tests.listings import T0, T1, T2, fill, make
 
 CURSOR = re.compile(r"--after (\S+)")
@@ -22,11 +22,19 @@ def hex_id(n: int) -> str:
     return f"{n:012x}".rjust(32, "f")
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seven listings: two match "replique", four are ammunition boxes."""
-    data = tmp_path_factory.mktemp("search") / "data"
-    store = SqliteStore(data / "armswatch.sqlite3")
+@pytest.fixture(scope="module", params=CLI_STORES)
+def cli(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CliStore]:
+    """Seven listings: two match "replique", four are ammunition boxes; the scope
+    mount has a second version."""
+    with cli_store(request.param, tmp_path_factory.mktemp("search")) as cli:
+        fill_store(cli)
+        yield cli
+
+
+def fill_store(cli: CliStore) -> None:
+    store = cli.open()
     seen = [T0, T1, T2]
     fill(
         store,
@@ -52,14 +60,28 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             )
             for n in range(4)
         ),
-        make(hex_id(20), title="Scope mount", lang="de", threat_score=0.1, last_seen=T1),
+        make(hex_id(20), title="Scope mount", lang="de", threat_score=0.1, last_seen=T0),
+    )
+    fill(
+        store,
+        make(
+            hex_id(20),
+            title="Scope mount, 30 mm",
+            lang="de",
+            threat_score=0.1,
+            last_seen=T1,
+            change="changed",
+        ),
     )
     store.close()
-    return data
 
 
-def search(data_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = run_cli("--data-dir", data_dir, "search", *args)
+def search(cli: CliStore, *args: str) -> tuple[int, str, str]:
+    return armswatch(cli, "search", *args)
+
+
+def armswatch(cli: CliStore, *args: str) -> tuple[int, str, str]:
+    result = run_cli("--data-dir", cli.data_dir, *args, env=cli.env)
     return result.returncode, result.stdout, result.stderr
 
 
@@ -67,11 +89,11 @@ def shown_ids(table: str) -> list[str]:
     return re.findall(r"│ ([0-9a-f]{12}) ", table)
 
 
-def test_pages_follow_the_printed_after_option(data_dir: Path) -> None:
+def test_pages_follow_the_printed_after_option(cli: CliStore) -> None:
     seen: list[str] = []
     args: tuple[str, ...] = ()
     for _ in range(10):
-        code, out, err = search(data_dir, "--sort", "score", "--limit", "3", *args)
+        code, out, err = search(cli, "--sort", "score", "--limit", "3", *args)
         assert code == 0, err
         seen += shown_ids(out)
         found = CURSOR.search(out)
@@ -84,15 +106,15 @@ def test_pages_follow_the_printed_after_option(data_dir: Path) -> None:
     assert seen == [hex_id(n)[:12] for n in by_score]
 
 
-def test_json_pages_keep_stdout_for_data(data_dir: Path) -> None:
-    code, out, err = search(data_dir, "--json", "--sort", "newest", "--limit", "4")
+def test_json_pages_keep_stdout_for_data(cli: CliStore) -> None:
+    code, out, err = search(cli, "--json", "--sort", "newest", "--limit", "4")
     assert code == 0, err
     first = [json.loads(line)["id"] for line in out.splitlines()]
     cursor = CURSOR.search(err)
     assert cursor is not None
 
     code, out, err = search(
-        data_dir, "--json", "--sort", "newest", "--limit", "4", "--after", cursor.group(1)
+        cli, "--json", "--sort", "newest", "--limit", "4", "--after", cursor.group(1)
     )
     assert code == 0, err
     rest = [json.loads(line)["id"] for line in out.splitlines()]
@@ -102,8 +124,8 @@ def test_json_pages_keep_stdout_for_data(data_dir: Path) -> None:
     assert CURSOR.search(err) is None
 
 
-def test_json_carries_the_highlights_of_a_text_query(data_dir: Path) -> None:
-    code, out, err = search(data_dir, "replique", "--json")
+def test_json_carries_the_highlights_of_a_text_query(cli: CliStore) -> None:
+    code, out, err = search(cli, "replique", "--json")
     assert code == 0, err
 
     rows = {row["id"]: row for row in map(json.loads, out.splitlines())}
@@ -115,12 +137,12 @@ def test_json_carries_the_highlights_of_a_text_query(data_dir: Path) -> None:
     assert rows[hex_id(2)]["highlights"] == {
         "text": [f"Pour {HIGHLIGHT_START}réplique{HIGHLIGHT_END}"]
     }
-    code, out, _ = search(data_dir, "--json", "--lang", "fr")
+    code, out, _ = search(cli, "--json", "--lang", "fr")
     assert all("highlights" not in json.loads(line) for line in out.splitlines())
 
 
-def test_table_shows_the_matched_text_and_seller(data_dir: Path) -> None:
-    code, out, err = search(data_dir, "replique")
+def test_table_shows_the_matched_text_and_seller(cli: CliStore) -> None:
+    code, out, err = search(cli, "replique")
     assert code == 0, err
 
     assert "Holster [cuir]" in out  # listing text is never read as markup
@@ -130,8 +152,8 @@ def test_table_shows_the_matched_text_and_seller(data_dir: Path) -> None:
     assert "--after" not in out
 
 
-def test_until_a_date_takes_that_whole_day(data_dir: Path) -> None:
-    code, out, err = search(data_dir, "--json", "--until", "2026-11-21", "--since", "2026-11-21")
+def test_until_a_date_takes_that_whole_day(cli: CliStore) -> None:
+    code, out, err = search(cli, "--json", "--until", "2026-11-21", "--since", "2026-11-21")
     assert code == 0, err
 
     rows = [json.loads(line) for line in out.splitlines()]
@@ -140,15 +162,15 @@ def test_until_a_date_takes_that_whole_day(data_dir: Path) -> None:
     assert len(rows) == 2
 
 
-def test_facets_after_the_results(data_dir: Path) -> None:
-    code, out, err = search(data_dir, "--facets", "--lang", "fr", "--lang", "en")
+def test_facets_after_the_results(cli: CliStore) -> None:
+    code, out, err = search(cli, "--facets", "--lang", "fr", "--lang", "en")
     assert code == 0, err
 
     assert "by labels" in out and "by day" in out
     labels = re.search(r"│ ammunition\s+│\s+(\d+) │", out)
     assert labels is not None and labels.group(1) == "4"
 
-    code, out, err = search(data_dir, "--facets", "--json", "--label", "ammunition")
+    code, out, err = search(cli, "--facets", "--json", "--label", "ammunition")
     assert code == 0, err
     counts = json.loads(out)
     assert counts["total"] == 4
@@ -162,20 +184,20 @@ def test_facets_after_the_results(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJ4IjogMX0"])
-def test_a_bad_cursor_says_to_start_again(data_dir: Path, cursor: str) -> None:
-    code, out, err = search(data_dir, "--after", cursor)
+def test_a_bad_cursor_says_to_start_again(cli: CliStore, cursor: str) -> None:
+    code, out, err = search(cli, "--after", cursor)
 
     assert code == 2
     assert "without --after" in err
     assert out == ""
 
 
-def test_a_cursor_of_another_sort_is_refused(data_dir: Path) -> None:
-    _, out, _ = search(data_dir, "--sort", "newest", "--limit", "2")
+def test_a_cursor_of_another_sort_is_refused(cli: CliStore) -> None:
+    _, out, _ = search(cli, "--sort", "newest", "--limit", "2")
     cursor = CURSOR.search(out)
     assert cursor is not None
 
-    code, _, err = search(data_dir, "--sort", "score", "--after", cursor.group(1))
+    code, _, err = search(cli, "--sort", "score", "--after", cursor.group(1))
 
     assert code == 2 and "without --after" in err
 
@@ -193,3 +215,27 @@ def test_every_option_is_explained() -> None:
         '--json One JSON object per listing per line, with the matched words under "highlights"',
     ):
         assert explained in text
+
+
+def test_show_prints_one_listing_with_its_versions(cli: CliStore) -> None:
+    code, out, err = armswatch(cli, "show", hex_id(20)[:31], "--json")  # a unique start
+    assert code == 0, err
+    record = json.loads(out)
+    assert (record["id"], record["title"], record["version"]) == (
+        hex_id(20),
+        "Scope mount, 30 mm",
+        2,
+    )
+    assert [(v["version"], v["title"]) for v in record["versions"]] == [
+        (1, "Scope mount"),
+        (2, "Scope mount, 30 mm"),
+    ]
+
+    code, out, err = armswatch(cli, "show", hex_id(2))
+    assert code == 0, err
+    assert "Holster [cuir]" in out and "versions" in out
+
+    code, _, err = armswatch(cli, "show", "ffff")  # the start of every id here
+    assert code == 3 and "several ids" in err
+    code, _, err = armswatch(cli, "show", "0123abcd")
+    assert code == 3 and "no listing" in err

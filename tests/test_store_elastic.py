@@ -1,7 +1,8 @@
 """The Elasticsearch store's own promises, against a real ES-API server (noida-db):
 nothing lost while the cluster is down or slow, nothing written twice, refused
 documents kept with their reason, rebuilds without loss, and the `index` commands.
-(The behaviour it shares with SQLite is tested on both in test_store.py.)"""
+(The behaviour it shares with SQLite is tested on both stores in test_store_records.py
+and test_store_search.py; `index check` failures in test_index_check.py.)"""
 
 from __future__ import annotations
 

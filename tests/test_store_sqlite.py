@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from armswatch.listing import Attachment, content_hash
 from armswatch.stores.base import Review, SearchQuery, StoreError
 from armswatch.stores.sqlite import SCHEMA_VERSION, SqliteStore, fts_query
 from tests.listings import T0, T1, T2, fill, ids, make
@@ -30,155 +29,6 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 # -- records and versions ---------------------------------------------------------
 
 
-def test_round_trip_is_exact(store: SqliteStore) -> None:
-    listing = make(
-        "a1",
-        title="Réplique Glock 17 — пистолет",
-        text="Selling a replica.\nShips from EU. 100% discreet 🔫",
-        price=450.5,
-        currency="EUR",
-        seller="gunsmith_42",
-        posted_at="2026-11-19T08:30:00+00:00",
-        lang="fr",
-        attachments=[
-            Attachment(name="fgc9.zip", url="https://x.example/fgc9.zip", ext="zip", size="12 MB"),
-            Attachment(name="notes.pdf", url="https://x.example/notes.pdf", ext="pdf"),
-        ],
-        images=["https://x.example/1.jpg", "https://x.example/2.jpg"],
-        raw_sha256="f" * 64,
-        scores={"firearm": 0.9312345678901234, "ammunition": 0.1, "3d_print": 1e-9},
-        labels=["firearm"],
-        threat_score=0.87,
-        classifier_version="rules-2026.11",
-        explanations={"firearm": ["keyword: glock", "price band"], "ammunition": []},
-    )
-    store.write(listing)
-    store.commit()
-
-    got = store.get("a1")
-
-    assert got is not None
-    assert got.to_record() == listing.to_record()
-    assert isinstance(got.attachments[0], Attachment)
-    assert list(got.scores) == ["firearm", "ammunition", "3d_print"]
-    assert store.get("missing") is None
-
-
-def test_data_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    first = SqliteStore(path)
-    fill(first, make("a1", title="Mauser"))
-    first.close()
-
-    again = SqliteStore(path)
-
-    assert again.count() == 1
-    assert ids(again, text="mauser") == ["a1"]
-    again.close()
-
-
-def test_write_without_change_marker_is_refused(store: SqliteStore) -> None:
-    with pytest.raises(ValueError, match="change"):
-        store.write(make("a1", change=None))
-
-
-def test_new_listing_gets_version_one(store: SqliteStore) -> None:
-    listing = make("a1", title="AK magazine", price=30.0, currency="USD", version=7)
-
-    fill(store, listing)
-
-    assert listing.version == 1
-    [version] = store.versions("a1")
-    assert (version.version, version.seen_at, version.title, version.price) == (
-        1,
-        T0,
-        "AK magazine",
-        30.0,
-    )
-    assert version.content_sha256 == listing.content_sha256
-
-
-def test_changed_listing_adds_versions_and_keeps_first_seen(store: SqliteStore) -> None:
-    fill(store, make("a1", title="AK magazine", price=30.0, currency="USD"))
-    second = make(
-        "a1",
-        title="AK magazine x2",
-        price=25.0,
-        currency="USD",
-        first_seen=T1,
-        last_seen=T1,
-        change="changed",
-        scores={"parts": 0.8},
-        labels=["parts"],
-    )
-    fill(store, second)
-    third = make(
-        "a1", title="AK magazines", price=20.0, currency="USD", last_seen=T2, change="changed"
-    )
-    fill(store, third)
-
-    assert (second.version, third.version) == (2, 3)
-    assert third.first_seen == T0
-    stored = store.get("a1")
-    assert stored is not None
-    assert (stored.title, stored.version, stored.first_seen, stored.last_seen) == (
-        "AK magazines",
-        3,
-        T0,
-        T2,
-    )
-    history = store.versions("a1")
-    assert [v.version for v in history] == [1, 2, 3]
-    assert [v.price for v in history] == [30.0, 25.0, 20.0]
-    assert [v.seen_at for v in history] == [T0, T1, T2]
-    # The search index follows the new content, not the old.
-    assert ids(store, text="magazines") == ["a1"]
-    assert ids(store, text="x2") == []
-    # The label index follows the new scores: version 3 carries none.
-    assert ids(store, labels=("parts",)) == []
-
-
-def test_unchanged_listing_only_moves_last_seen(store: SqliteStore) -> None:
-    fill(
-        store,
-        make("a1", title="Scope", raw_sha256="1" * 64, scores={"parts": 0.7}, labels=["parts"]),
-    )
-    seen_again = make(
-        "a1",
-        title="Scope",
-        last_seen=T2,
-        raw_sha256="2" * 64,
-        change="unchanged",
-        scores={},
-        labels=[],
-        threat_score=0.0,
-    )
-
-    fill(store, seen_again)
-
-    stored = store.get("a1")
-    assert stored is not None
-    assert (stored.first_seen, stored.last_seen, stored.raw_sha256) == (T0, T2, "2" * 64)
-    assert stored.scores == {"parts": 0.7}
-    assert stored.labels == ["parts"]
-    assert [v.version for v in store.versions("a1")] == [1]
-    assert seen_again.version == 1
-    assert ids(store, labels=("parts",)) == ["a1"]
-
-
-def test_stale_change_markers_follow_the_stored_state(store: SqliteStore) -> None:
-    fill(store, make("a1", title="Stock"))
-
-    again = make("a1", title="Stock, folding", change="new", last_seen=T1)
-    missing = make("b2", title="Barrel", change="unchanged")
-    fill(store, again, missing)
-
-    assert [v.version for v in store.versions("a1")] == [1, 2]
-    assert again.version == 2
-    assert store.get("b2") is not None
-    assert [v.version for v in store.versions("b2")] == [1]
-
-
 def test_a_failed_write_leaves_nothing_behind(store: SqliteStore) -> None:
     store.write(make("a1", title="Trigger group"))
     broken = make("b2", title="Trigger kit", scores={"parts": None})  # type: ignore[dict-item]
@@ -190,27 +40,6 @@ def test_a_failed_write_leaves_nothing_behind(store: SqliteStore) -> None:
     assert set(store.get_many(["a1", "b2"])) == {"a1"}
     assert store.versions("b2") == []
     assert ids(store, text="trigger") == ["a1"]
-
-
-def test_missing_content_hash_is_computed(store: SqliteStore) -> None:
-    listing = make("a1", title="Bayonet")
-    listing.content_sha256 = None
-
-    fill(store, listing)
-
-    assert listing.content_sha256 == content_hash(listing)
-    assert store.versions("a1")[0].content_sha256 == listing.content_sha256
-
-
-def test_get_many_chunks_long_id_lists(store: SqliteStore) -> None:
-    fill(store, *(make(f"id{n}") for n in range(1200)))
-
-    wanted = [f"id{n}" for n in range(0, 2400, 2)]
-    found = store.get_many(wanted)
-
-    assert set(found) == {f"id{n}" for n in range(0, 1200, 2)}
-    assert found["id4"].id == "id4"
-    assert store.count() == 1200
 
 
 # -- transactions, crashes, concurrent readers --------------------------------------
@@ -537,50 +366,6 @@ def test_last_seen_compares_as_moments_not_strings(store: SqliteStore) -> None:
     assert set(ids(store, until=datetime(2026, 11, 21, 10, tzinfo=UTC))) == {"z"}
 
 
-# -- crawl runs ---------------------------------------------------------------------
-
-
-def test_runs_record_the_latest_per_source(store: SqliteStore) -> None:
-    first = store.start_run("forum-a", T0)
-    first.finished_at, first.status, first.stats = T0, "finished", {"items": 3}
-    store.finish_run(first)
-    second = store.start_run("forum-a", T1)
-    other = store.start_run("forum-b", T1)
-    other.finished_at, other.status = T2, "failed"
-    other.stats = {"errors": {"http_500": 2}, "note": "Zeitüberschreitung"}
-    store.finish_run(other)
-
-    runs = store.last_runs()
-
-    assert set(runs) == {"forum-a", "forum-b"}
-    assert runs["forum-a"] == second
-    assert (runs["forum-a"].status, runs["forum-a"].finished_at) == ("running", None)
-    assert runs["forum-b"] == other
-    assert second.id is not None and first.id is not None and second.id > first.id
-
-
-def test_runs_are_durable_without_commit(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    first = SqliteStore(path)
-    run = first.start_run("forum-a", T0)
-    first.write(make("a1"))
-    run.status = "finished"
-    first.finish_run(run)  # commits the pending write with it
-    first.close()
-
-    again = SqliteStore(path)
-    assert again.last_runs()["forum-a"].status == "finished"
-    assert again.count() == 1
-    again.close()
-
-
-def test_finish_run_needs_a_started_run(store: SqliteStore) -> None:
-    from armswatch.stores.base import CrawlRun
-
-    with pytest.raises(ValueError):
-        store.finish_run(CrawlRun(source="forum-a", started_at=T0))
-
-
 # -- damaged files ------------------------------------------------------------------
 
 
@@ -636,44 +421,6 @@ def test_wal_mode_and_schema_version(tmp_path: Path) -> None:
 # -- reviews ----------------------------------------------------------------------
 
 
-def review(listing_id: str, verdict: str, *labels: str, at: str = T1) -> Review:
-    return Review(listing_id, verdict, "analyst1", at, labels=labels, note="checked")
-
-
-def test_reviews_are_kept_in_order_and_durable(tmp_path: Path) -> None:
-    path = tmp_path / "armswatch.sqlite3"
-    store = SqliteStore(path)
-    fill(store, make("a", title="Glock 19"), make("b", title="glue gun"))
-    first = store.add_review(review("a", "follow_up"))
-    second = store.add_review(review("a", "confirmed", "firearm", "parts", at=T2))
-    third = store.add_review(review("b", "false_positive"))
-    assert first.id is not None and first.id < second.id < third.id  # type: ignore[operator]
-    store.close()  # without commit: a review is committed when added
-
-    store = SqliteStore(path)
-    assert store.reviews() == [first, second, third]
-    assert store.reviews(["a"]) == [first, second]
-    assert store.reviews(["b", "missing"]) == [third]
-    assert second.labels == ("firearm", "parts") and second.note == "checked"
-    store.close()
-
-
-def test_a_review_needs_a_stored_listing(store: SqliteStore) -> None:
-    with pytest.raises(KeyError, match="no listing"):
-        store.add_review(review("nowhere", "false_positive"))
-    assert store.reviews() == []
-
-
-def test_review_verdicts_and_labels_are_checked() -> None:
-    with pytest.raises(ValueError, match="verdict"):
-        review("a", "maybe")
-    with pytest.raises(ValueError, match="only a confirmed"):
-        review("a", "false_positive", "firearm")
-    assert review("a", "confirmed", "parts").training_labels() == {"parts"}
-    assert review("a", "false_positive").training_labels() == set()
-    assert review("a", "follow_up").training_labels() is None
-
-
 def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
     path = tmp_path / "armswatch.sqlite3"
     store = SqliteStore(path)
@@ -686,5 +433,6 @@ def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
 
     store = SqliteStore(path)
     assert store.get("a") is not None
-    assert store.add_review(review("a", "confirmed", "firearm")).id == 1
+    confirmed = Review("a", "confirmed", "analyst1", T1, labels=("firearm",))
+    assert store.add_review(confirmed).id == 1
     store.close()

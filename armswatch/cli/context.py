@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 from click.core import ParameterSource
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from armswatch.config import Config, ConfigError, load_config
@@ -47,7 +48,7 @@ class Options:
 
 def fail(message: str, code: Exit) -> NoReturn:
     """Print what happened and what to do, then exit with `code`."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise SystemExit(int(code))
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from armswatch.cli.context import (
@@ -80,7 +81,7 @@ def check() -> None:
     table.add_row("listings", str(report.listings))
     console.print(table)
     for problem in report.problems:
-        errors.print(f"[bold red]problem:[/] {problem}", highlight=False)
+        errors.print(f"[bold red]problem:[/] {escape(problem)}", highlight=False)
     if report.problems:
         raise SystemExit(int(Exit.BAD_CONFIG))
 
@@ -166,7 +167,7 @@ def flush(retry_failed: bool) -> None:
         depth = store.outbox.depth()
     console.print(f"sent {report.sent} write(s); {depth.pending} waiting, {depth.failed} failed")
     for reason in report.failed:
-        errors.print(f"[bold red]refused:[/] {reason}", highlight=False)
+        errors.print(f"[bold red]refused:[/] {escape(reason)}", highlight=False)
     if report.error:
         fail(report.error, Exit.STORE_UNAVAILABLE)
     if depth.pending or depth.failed:

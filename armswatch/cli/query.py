@@ -22,7 +22,7 @@ from armswatch.cli.output import (
 )
 from armswatch.config import Config
 from armswatch.listing import Listing
-from armswatch.stores import SearchQuery, Store
+from armswatch.stores import SearchQuery, Store, store_location
 from armswatch.stores.base import SORTS
 
 
@@ -255,8 +255,8 @@ def find_listing(store: Store, listing_id: str, config: Config) -> Listing:
     listing = store.get(matches[0]) if matches else None
     if listing is None:
         fail(
-            f"no listing with id {listing_id!r} in {config.data_dir}: copy the id from "
-            "'armswatch search' output (and check --data-dir).",
+            f"no listing with id {listing_id!r} in {store_location(config)}: copy the id "
+            "from 'armswatch search' output (and check --data-dir or the store setting).",
             Exit.NOT_FOUND,
         )
     return listing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from armswatch.stores.base import (
@@ -35,6 +36,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "open_store",
+    "store_location",
 ]
 
 
@@ -51,5 +53,17 @@ def open_store(config: Config) -> Store:
         return ElasticsearchStore(config.settings.elasticsearch, config.data_dir / OUTBOX_FILE)
     from armswatch.stores.sqlite import SqliteStore
 
-    path = config.settings.sqlite.path or config.data_dir / "armswatch.sqlite3"
-    return SqliteStore(path)
+    return SqliteStore(_sqlite_path(config))
+
+
+def store_location(config: Config) -> str:
+    """Where the configured store keeps listings, in words for messages."""
+    if config.settings.store == "elasticsearch":
+        settings = config.settings.elasticsearch
+        urls = ", ".join(str(url).rstrip("/") for url in settings.url)
+        return f"the Elasticsearch index {settings.index_prefix}-listings at {urls}"
+    return f"the SQLite store {_sqlite_path(config)}"
+
+
+def _sqlite_path(config: Config) -> Path:
+    return config.settings.sqlite.path or config.data_dir / "armswatch.sqlite3"

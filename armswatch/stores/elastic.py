@@ -35,11 +35,13 @@ from elasticsearch import (
     AuthenticationException,
     AuthorizationException,
     Elasticsearch,
+    NotFoundError,
+    UnsupportedProductError,
     helpers,
 )
 
 from armswatch.config.models import ElasticsearchSettings
-from armswatch.listing import Listing, content_hash
+from armswatch.listing import CLASSIFICATION_FIELDS, Listing, content_hash, same_content
 from armswatch.stores.base import (
     FACETS,
     HIGHLIGHT_END,
@@ -119,10 +121,29 @@ def explain(exc: Exception, settings: ElasticsearchSettings) -> str:
         )
     if isinstance(exc, AuthorizationException):
         return (
-            f"Elasticsearch at {where} denied the request (403: {exc.message}); give "
+            f"Elasticsearch at {where} denied the request (403: {_api_reason(exc)}); give "
             f"the user or API key the rights on the {settings.index_prefix}-* indices"
         )
+    if isinstance(exc, UnsupportedProductError):
+        return (
+            f"the server at {where} is not Elasticsearch (it does not say so in its "
+            "answers); armswatch needs Elasticsearch 8.0 or later: check elasticsearch.url "
+            "(or ARMSWATCH_ES_URL)"
+        )
+    if isinstance(exc, ApiError) and exc.message == "media_type_header_exception":
+        return (
+            f"Elasticsearch at {where} is older than 8.0 (it refused the 8.x API: "
+            f"{_api_reason(exc)}); upgrade the cluster to 8.0 or later"
+        )
     return f"Elasticsearch at {where} failed: {exc}"
+
+
+def _api_reason(exc: ApiError) -> str:
+    """The cluster's own words for an error (its `reason`), else the error type."""
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    if isinstance(error, dict) and error.get("reason"):
+        return str(error["reason"])
+    return str(exc.message)
 
 
 @dataclass
@@ -184,9 +205,6 @@ class ElasticsearchStore:
             wait = self._down_until - time.monotonic()
             raise StoreUnavailable(f"{self._last_error} (not tried again for {wait:.0f} s)")
         try:
-            if not self._layout_ready:
-                self.layout.ensure()
-                self._layout_ready = True
             yield
         except (TransportError, AuthenticationException, AuthorizationException) as exc:
             raise self._unavailable(exc) from exc
@@ -200,6 +218,18 @@ class ElasticsearchStore:
         """Create the templates, the first listings index and its alias (idempotent)."""
         with self._cluster():
             self.layout.ensure()
+        self._layout_ready = True
+
+    def _prepare_writes(self) -> None:
+        """Before the first write of this process: create the indices if they are
+        missing. Reads never do (they see a missing index as no documents), so a
+        read-only account needs no index-management rights."""
+        if self._layout_ready:
+            return
+        with self._cluster():
+            if not self.layout.ready():
+                self.layout.ensure()
+        self._layout_ready = True
 
     def delete_indices(self) -> None:
         """Remove every index and template of this prefix (tests, decommissioning);
@@ -236,9 +266,14 @@ class ElasticsearchStore:
         found = {}
         with self._cluster():
             for start in range(0, len(ids), 1000):
-                response = self.client.mget(
-                    index=self.names.listings, ids=ids[start : start + 1000], realtime=True
-                )
+                try:
+                    response = self.client.mget(
+                        index=self.names.listings, ids=ids[start : start + 1000], realtime=True
+                    )
+                except NotFoundError as exc:
+                    if exc.error != "index_not_found_exception":
+                        raise
+                    return {}  # nothing written yet
                 for doc in response["docs"]:
                     if doc.get("found"):
                         found[doc["_id"]] = (
@@ -264,6 +299,7 @@ class ElasticsearchStore:
                 sort=[{"id": "asc"}],
                 size=limit,
                 source=False,
+                ignore_unavailable=True,
             )
         return [hit["_id"] for hit in response["hits"]["hits"]]
 
@@ -276,7 +312,8 @@ class ElasticsearchStore:
     def count(self) -> int:
         with self._cluster():
             self._refresh()
-            return int(self.client.count(index=self.names.listings)["count"])
+            response = self.client.count(index=self.names.listings, ignore_unavailable=True)
+            return int(response["count"])
 
     def search(self, query: SearchQuery) -> SearchResult:
         """The query as Elasticsearch DSL: the same matches, order and pages as the
@@ -302,7 +339,9 @@ class ElasticsearchStore:
             }
         with self._cluster():
             self._refresh()
-            response = self.client.search(index=self.names.listings, **request)
+            response = self.client.search(
+                index=self.names.listings, ignore_unavailable=True, **request
+            )
         hits = response["hits"]["hits"]
         page, more = hits[: query.limit], len(hits) > query.limit
         highlights = {
@@ -336,11 +375,15 @@ class ElasticsearchStore:
         with self._cluster():
             self._refresh()
             response = self.client.search(
-                index=self.names.listings, query=_query(query), size=0, aggs=aggs
+                index=self.names.listings,
+                query=_query(query),
+                size=0,
+                aggs=aggs,
+                ignore_unavailable=True,
             )
         result: dict[str, list[tuple[str, int]]] = {}
         for name in FACETS:
-            buckets = response["aggregations"][name]["buckets"]
+            buckets = response.get("aggregations", {}).get(name, {}).get("buckets", [])
             if name == "day":
                 days = [(b["key_as_string"], int(b["doc_count"])) for b in buckets]
                 result[name] = sorted(days, reverse=True)[:size]
@@ -360,11 +403,14 @@ class ElasticsearchStore:
 
     def write(self, listing: Listing) -> None:
         """Queue `listing` in the outbox batch (sent at `commit`). Its version and
-        first_seen are set from the document last read for it (the dedupe step reads
-        it), as they will be numbered when the write reaches the cluster."""
+        first_seen are set from the stored document (read by the dedupe step, or
+        here), as they will be numbered when the write reaches the cluster."""
         if listing.change is None:
             raise ValueError(f"listing {listing.id} has no change marker; run dedupe first")
         listing.content_sha256 = listing.content_sha256 or content_hash(listing)
+        if listing.id not in self._read:
+            with suppress(StoreUnavailable):  # then numbered when the write is sent
+                self.get_many([listing.id])
         record = listing.to_record()
         self.outbox.add("listing", listing.id, record)
         resolved = _resolve(self._read.get(listing.id), record)
@@ -392,6 +438,7 @@ class ElasticsearchStore:
                 operations = self.outbox.pending(self.settings.batch_size)
                 if not operations:
                     break
+                self._prepare_writes()
                 sent, retry = self._send(operations, report)
                 if not sent and retry:
                     break  # only conflicts or overload left: try again later
@@ -520,7 +567,7 @@ class ElasticsearchStore:
 
     def start_run(self, source: str, started_at: str) -> CrawlRun:
         """Record a run at once (with the pending writes): a crash leaves it "running"."""
-        run = CrawlRun(source=source, started_at=started_at, id=uuid.uuid4().hex)
+        run = CrawlRun(source=source, started_at=started_at, id=_recorded_id())
         self._queue_run(run)
         return run
 
@@ -536,11 +583,12 @@ class ElasticsearchStore:
     def last_runs(self) -> dict[str, CrawlRun]:
         """The latest run of every source, the outbox's news included."""
         with self._cluster():
-            self.client.indices.refresh(index=self.names.runs)
+            self.client.indices.refresh(index=self.names.runs, ignore_unavailable=True)
             response = self.client.search(
                 index=self.names.runs,
                 sort=[{"started_at": "desc"}, {"id": "desc"}],
                 size=10_000,
+                ignore_unavailable=True,
             )
         runs = {hit["_id"]: CrawlRun(**hit["_source"]) for hit in response["hits"]["hits"]}
         runs.update((o.key, CrawlRun(**o.body)) for o in self.outbox.of_kind("run"))
@@ -553,7 +601,7 @@ class ElasticsearchStore:
         """Record a review at once (with the pending writes); returns it with its id."""
         if self.get(review.listing_id) is None:
             raise KeyError(f"no listing with id {review.listing_id!r} in {self.names.listings}")
-        review = replace(review, id=uuid.uuid4().hex)
+        review = replace(review, id=_recorded_id())
         self.outbox.add("review", review.listing_id, _review_body(review))
         self.commit()
         return review
@@ -565,13 +613,19 @@ class ElasticsearchStore:
         )
         found: dict[str, Review] = {}
         with self._cluster():
-            self.client.indices.refresh(index=self.names.reviews)
-            for hit in helpers.scan(self.client, index=self.names.reviews, query={"query": query}):
+            self.client.indices.refresh(index=self.names.reviews, ignore_unavailable=True)
+            hits = helpers.scan(
+                self.client,
+                index=self.names.reviews,
+                query={"query": query},
+                ignore_unavailable=True,
+            )
+            for hit in hits:
                 found[hit["_id"]] = _review(hit["_source"])
         for operation in self.outbox.of_kind("review"):
             if wanted is None or operation.key in wanted:
                 found[operation.body["id"]] = _review(operation.body)
-        return sorted(found.values(), key=lambda r: (r.reviewed_at, str(r.id)))
+        return sorted(found.values(), key=lambda r: str(r.id))
 
     # -- closing --------------------------------------------------------------
 
@@ -638,15 +692,13 @@ def _resolve(stored: dict[str, Any] | None, record: dict[str, Any]) -> dict[str,
         v["content_sha256"] == version["content_sha256"] and v["seen_at"] == seen_at
         for v in history
     )
-    same = stored.get("content_sha256") == record["content_sha256"] and (
-        stored.get("price"),
-        stored.get("currency"),
-    ) == (record["price"], record["currency"])
-    if same or applied_before:
+    if same_content(stored, record) or applied_before:
         doc = dict(stored)
         if _later(record.get("last_seen"), stored.get("last_seen")):
             doc["last_seen"] = record["last_seen"]
             doc["raw_sha256"] = record["raw_sha256"]
+        if stored.get("classifier_version") is None and record.get("classifier_version"):
+            doc.update((name, record[name]) for name in CLASSIFICATION_FIELDS)
         return doc
     doc = {
         **record,
@@ -683,6 +735,12 @@ def _later(candidate: str | None, current: str | None) -> bool:
 def _moment(timestamp: str) -> datetime:
     moment = datetime.fromisoformat(timestamp)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _recorded_id() -> str:
+    """A unique id that sorts in the order of recording (as SQLite's row ids do):
+    the time in nanoseconds, then randomness against ties between hosts."""
+    return f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
 
 
 def _review_body(review: Review) -> dict[str, Any]:

@@ -79,6 +79,11 @@ class IndexLayout:
             if not self.client.indices.exists(index=index):
                 self._create(index, alias=False)
 
+    def ready(self) -> bool:
+        """Whether the listings alias and the runs and reviews indices exist."""
+        names = (self.names.listings, self.names.runs, self.names.reviews)
+        return all(self.client.indices.exists(index=name) for name in names)
+
     def _create(self, index: str, alias: bool) -> None:
         aliases = {self.names.listings: {"is_write_index": True}} if alias else None
         try:
@@ -101,8 +106,10 @@ class IndexLayout:
         report.cluster = info["cluster_name"]
         report.version = info["version"]["number"]
         if _version(report.version) < MIN_VERSION:
-            report.problems.append(
-                f"Elasticsearch {report.version} is too old: armswatch needs 8.0 or later"
+            raise StoreError(
+                f"Elasticsearch {report.version} (cluster {report.cluster}) is too old: "
+                "armswatch needs 8.0 or later; upgrade it or point elasticsearch.url "
+                "(or ARMSWATCH_ES_URL) at a newer cluster"
             )
         report.health = self.client.cluster.health()["status"]
         if report.health == "red":

@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from armswatch.listing import Listing, content_hash
+from armswatch.listing import (
+    CLASSIFICATION_FIELDS,
+    VERSIONED_FIELDS,
+    Listing,
+    content_hash,
+    same_content,
+)
 from armswatch.stores.base import (
     FACETS,
     HIGHLIGHT_END,
@@ -183,6 +189,8 @@ _FIELDS: tuple[str, ...] = (
 """The stored `Listing` fields, in column order (all but the per-crawl `change`)."""
 
 _COLUMNS = ", ".join(f"l.{name}" for name in _FIELDS)
+_STATE = ("first_seen", "version", "classifier_version", *VERSIONED_FIELDS)
+"""What `write` compares a crawled listing with."""
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 """Primary result codes of a damaged file (extended codes are masked down to these)."""
 
@@ -193,6 +201,7 @@ class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._closed = False
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -424,13 +433,14 @@ class SqliteStore:
     # -- writing --------------------------------------------------------------
 
     def write(self, listing: Listing) -> None:
-        """Store `listing` per `listing.change`, inside the open batch (see `commit`).
+        """Store `listing` inside the open batch (see `commit`).
 
-        The stored state wins over a stale `change`: a listing already stored gets
-        a new version even when marked "new" (another crawl got there first), and a
-        missing one is inserted whatever its mark. `listing.version` and
-        `listing.first_seen` are set to the stored values, so the item that goes on
-        down the pipeline matches the record.
+        What happens is decided against the stored state, not the crawl's `change`
+        marker, which may be stale (another crawl got there first): a missing
+        listing is inserted, a different content or price makes a new version, the
+        same only moves `last_seen`. `listing.version` and `listing.first_seen` are
+        set to the stored values, so the item that goes on down the pipeline
+        matches the record.
         """
         if listing.change is None:
             raise ValueError(f"listing {listing.id} has no change marker; run dedupe first")
@@ -441,15 +451,16 @@ class SqliteStore:
             # half-way leaves nothing behind for the batch's commit.
             self._conn.execute("SAVEPOINT write_listing")
             try:
-                stored = self._conn.execute(
-                    "SELECT first_seen, version FROM listings WHERE id = ?", (listing.id,)
+                row = self._conn.execute(
+                    f"SELECT {', '.join(_STATE)} FROM listings WHERE id = ?", (listing.id,)
                 ).fetchone()
+                stored = None if row is None else dict(zip(_STATE, row, strict=True))
                 if stored is None:
                     self._insert(listing)
-                elif listing.change == "unchanged":
-                    self._touch(listing, first_seen=stored[0], version=stored[1])
+                elif same_content(stored, vars(listing)):
+                    self._touch(listing, stored)
                 else:
-                    self._add_version(listing, first_seen=stored[0])
+                    self._add_version(listing, first_seen=stored["first_seen"])
             except BaseException:
                 self._conn.execute("ROLLBACK TO write_listing")
                 raise
@@ -556,7 +567,11 @@ class SqliteStore:
         ]
 
     def close(self) -> None:
-        """Close the file; writes not committed are rolled back, as a crash would lose them."""
+        """Close the file; writes not committed are rolled back, as a crash would lose
+        them. Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
         if self._conn.in_transaction:
             logger.warning("closing %s with uncommitted writes; they are discarded", self.path)
             self._conn.execute("ROLLBACK")
@@ -594,22 +609,32 @@ class SqliteStore:
             f"UPDATE listings SET {assignments}, last_seen_epoch = ? WHERE id = ?",
             [*record.values(), _epoch(listing.last_seen), listing.id],
         )
-        self._conn.execute("DELETE FROM listing_scores WHERE listing_id = ?", (listing.id,))
-        self._conn.execute("DELETE FROM listing_labels WHERE listing_id = ?", (listing.id,))
         self._write_scores(listing)
         self._insert_version(listing)
 
-    def _touch(self, listing: Listing, first_seen: str | None, version: int) -> None:
-        """An unchanged listing: only when it was seen (and its raw bytes) move."""
-        listing.version = version
-        listing.first_seen = first_seen
+    def _touch(self, listing: Listing, stored: dict[str, Any]) -> None:
+        """An unchanged listing: only when it was seen (and its raw bytes) move, and
+        its classification if it had none stored."""
+        listing.version = stored["version"]
+        listing.first_seen = stored["first_seen"]
         self._conn.execute(
             "UPDATE listings SET last_seen = ?, last_seen_epoch = ?, raw_sha256 = ? WHERE id = ?",
             (listing.last_seen, _epoch(listing.last_seen), listing.raw_sha256, listing.id),
         )
+        if stored["classifier_version"] is None and listing.classifier_version is not None:
+            record = _columns(listing)
+            assignments = ", ".join(f"{name} = ?" for name in CLASSIFICATION_FIELDS)
+            self._conn.execute(
+                f"UPDATE listings SET {assignments} WHERE id = ?",
+                [*(record[name] for name in CLASSIFICATION_FIELDS), listing.id],
+            )
+            self._write_scores(listing)
 
     def _write_scores(self, listing: Listing) -> None:
-        """The indexable copies of scores and labels that `search` filters on."""
+        """The indexable copies of scores and labels that `search` filters on
+        (replacing those stored)."""
+        self._conn.execute("DELETE FROM listing_scores WHERE listing_id = ?", (listing.id,))
+        self._conn.execute("DELETE FROM listing_labels WHERE listing_id = ?", (listing.id,))
         self._conn.executemany(
             "INSERT INTO listing_scores (listing_id, label, score) VALUES (?, ?, ?)",
             [(listing.id, label, score) for label, score in listing.scores.items()],
