@@ -27,6 +27,16 @@ logger = logging.getLogger(__name__)
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FINISHED_REASONS = {"finished", "closespider_pagecount"}
+SUMMARY_COUNTS = {
+    "pages": "response_received_count",
+    "new": "armswatch/listings_new",
+    "changed": "armswatch/listings_changed",
+    "same": "armswatch/listings_unchanged",
+    "flagged": "armswatch/flagged",
+    "failed": "armswatch/fetch_failed",
+    "refused": "armswatch/refused",
+}
+"""Summary figure -> the crawl stat it counts."""
 
 
 @dataclass
@@ -42,7 +52,7 @@ class SourceReport:
 
     @property
     def pages(self) -> int:
-        return self.count("response_received_count")
+        return self.count(SUMMARY_COUNTS["pages"])
 
     @property
     def status(self) -> str:
@@ -59,6 +69,12 @@ class SourceReport:
     @property
     def ok(self) -> bool:
         return self.status in {"ok", "stopped at page cap"}
+
+    def summary(self) -> dict[str, Any]:
+        """The figures an operator reads (summary table, `crawl --report`, run history)."""
+        counts = {name: self.count(key) for name, key in SUMMARY_COUNTS.items()}
+        counts["dropped"] = self.count("armswatch/dropped_empty") + self.count("armswatch/rejected")
+        return {"source": self.source, "status": self.status, "ok": self.ok, **counts}
 
 
 ProgressCallback = Callable[[list[SourceReport]], None]

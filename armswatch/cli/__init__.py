@@ -13,6 +13,7 @@ from armswatch.cli.index import index_group
 from armswatch.cli.model import evaluate, model_group, train
 from armswatch.cli.query import search, show, sources
 from armswatch.cli.review import review_group
+from armswatch.cli.schedule import run_now, runs, schedule_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -39,6 +40,9 @@ for command in (
     model_group,
     review_group,
     index_group,
+    schedule_group,
+    runs,
+    run_now,
     config_group,
 ):
     cli.add_command(command)

@@ -186,20 +186,15 @@ def report_table(reports: list[SourceReport]) -> Table:
     )
     table.add_column("source", no_wrap=True)
     table.add_column("status", min_width=6)
-    for column in ("pages", "new", "changed", "same", "flagged", "failed", "refused", "dropped"):
+    columns = ("pages", "new", "changed", "same", "flagged", "failed", "refused", "dropped")
+    for column in columns:
         table.add_column(column, justify="right", min_width=len(column))
     for r in reports:
+        figures = r.summary()
         table.add_row(
             r.source,
             Text(r.status, style="green" if r.ok else "bold red"),
-            str(r.pages),
-            str(r.count("armswatch/listings_new")),
-            str(r.count("armswatch/listings_changed")),
-            str(r.count("armswatch/listings_unchanged")),
-            str(r.count("armswatch/flagged")),
-            str(r.count("armswatch/fetch_failed")),
-            str(r.count("armswatch/refused")),
-            str(r.count("armswatch/dropped_empty") + r.count("armswatch/rejected")),
+            *(str(figures[column]) for column in columns),
         )
     return table
 

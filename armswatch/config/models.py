@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from cssselect import SelectorSyntaxError
@@ -142,7 +143,20 @@ class Caps(_Model):
 
 def _check_cron(value: str | None) -> str | None:
     if value is not None and not croniter.is_valid(value):
-        raise ValueError("a cron expression with five fields, e.g. '0 2 * * *' (02:00 nightly)")
+        raise ValueError(
+            "a cron expression with five fields, e.g. '0 2 * * *' (02:00 nightly); "
+            "a sixth field, at the end, gives seconds"
+        )
+    return value
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"'{value}' is not a time zone name: write e.g. 'UTC' or 'Europe/Berlin'"
+        ) from None
     return value
 
 
@@ -165,7 +179,13 @@ class Source(_Model):
     fields: FieldSelectors = FieldSelectors()
     rate_limit: RateLimit = RateLimit()
     caps: Caps = Caps()
-    schedule: str | None = Field(default=None, description="Cron string for the scheduler.")
+    schedule: str | None = Field(
+        default=None, description="Cron string for the scheduler (default: schedule.default)."
+    )
+    run_timeout: PositiveFloat | None = Field(
+        default=None,
+        description="Seconds a scheduled crawl of this source may run (default: schedule.timeout).",
+    )
 
     _check_schedule = field_validator("schedule")(_check_cron)
 
@@ -306,6 +326,35 @@ class ElasticsearchSettings(_Model):
         return value
 
 
+class ScheduleSettings(_Model):
+    """How `armswatch schedule run` runs the crawls."""
+
+    default: str = Field(
+        default="0 2 * * *", description="Cron string of sources without their own schedule."
+    )
+    timezone: str = Field(default="UTC", description="The zone cron times are read in.")
+    jitter: int = Field(
+        default=300, ge=0, description="Up to this many seconds' random delay per run."
+    )
+    misfire_grace: PositiveInt = Field(
+        default=3600, description="Seconds late a run may still start (e.g. after downtime)."
+    )
+    timeout: PositiveFloat = Field(default=6 * 3600, description="Seconds a crawl may run.")
+    stop_deadline: float = Field(
+        default=300,
+        ge=0,
+        description="Seconds a running crawl may go on after the daemon is told to stop.",
+    )
+    job_store: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the job store (default: schedule.sqlite3 in the "
+        "data directory); hosts that share one never run a job twice.",
+    )
+
+    _check_default = field_validator("default")(_check_cron)
+    _check_timezone = field_validator("timezone")(_check_zone)
+
+
 class Settings(_Model):
     """`config/armswatch.yaml`."""
 
@@ -315,3 +364,4 @@ class Settings(_Model):
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
     classifier: ClassifierSettings = ClassifierSettings()
     crawl: CrawlDefaults = CrawlDefaults()
+    schedule: ScheduleSettings = ScheduleSettings()
