@@ -217,6 +217,21 @@ def _compile(watchlist: Watchlist) -> _Matcher:
     return matcher
 
 
+class TermSet:
+    """Terms of the watchlist's term language, matched as the rule classifier
+    matches them (folded text, whole words): the `terms` of alert rules."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self._matcher = _Matcher()
+        for term in terms:
+            self._matcher.add_term(term, _Effect("label", 0.0, frozenset()))
+        self._matcher.finish()
+
+    def found_in(self, *texts: str) -> bool:
+        """Whether any term occurs in any of `texts` (each scanned on its own)."""
+        return any(self._matcher.scan(fold(text)[0]) for text in texts)
+
+
 def _with_weight(effect: _Effect, weight: float) -> _Effect:
     return _Effect(effect.kind, weight, effect.labels, effect.title_only)
 

@@ -55,6 +55,7 @@ def crawler_settings(
             "pipelines.versioning.VersioningPipeline": 200,
             "pipelines.classify.ClassifyPipeline": 300,
             "pipelines.store.StorePipeline": 400,
+            "pipelines.alerts.AlertsPipeline": 450,
             "pipelines.stats.StatsPipeline": 500,
         },
         "EXTENSIONS": {

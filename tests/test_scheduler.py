@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -26,6 +26,7 @@ from armswatch.scheduling.history import (
     INTERRUPTED,
     OK,
     SKIPPED_CLAIMED,
+    SKIPPED_MISSED,
     SKIPPED_OVERLAP,
     STOPPED,
     TIMED_OUT,
@@ -33,6 +34,7 @@ from armswatch.scheduling.history import (
     RunRecord,
 )
 from armswatch.scheduling.trigger import CronSchedule
+from tests.alert_receivers import WebhookReceiver
 from tests.conftest import DEMO_CONFIG, REPO, run_cli
 from tests.noida import free_port
 
@@ -62,6 +64,9 @@ def make_config(directory: Path, sources: dict[str, dict[str, Any]], **schedule:
 class Daemon:
     """`armswatch schedule run` in a child process, as a service manager runs it."""
 
+    started: ClassVar[list[Daemon]] = []
+    """Killed after each test, whatever its outcome (see `no_daemon_left`)."""
+
     def __init__(self, config: Path, data: Path, sites: DemoSites) -> None:
         self.data = data
         self.output = data.parent / f"daemon-{time.monotonic_ns()}.log"
@@ -75,6 +80,7 @@ class Daemon:
                 env={**os.environ, **sites.env(), "COLUMNS": "200"},
                 cwd=REPO,
             )  # fmt: skip
+        Daemon.started.append(self)
         wait_for(lambda: "Resumed scheduler" in self.log(), what="the scheduler to start")
 
     def log(self) -> str:
@@ -101,6 +107,16 @@ def history(data: Path) -> list[RunRecord]:
 
 def with_status(data: Path, *statuses: str, source: str | None = None) -> list[RunRecord]:
     return [r for r in history(data) if r.status in statuses and source in (None, r.source)]
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_left() -> Iterator[None]:
+    yield
+    while Daemon.started:
+        daemon = Daemon.started.pop()
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
 
 
 @pytest.fixture
@@ -352,3 +368,56 @@ def test_a_claimed_slot_is_refused_to_a_second_claimant(tmp_path: Path) -> None:
     assert again is not None and not again.overlap and "was taken by" in again.reason
     assert claims.claim("forum-b", "2026-11-23T02:00:00+00:00", running_for=60) is None
     engine.dispose()
+
+
+def test_a_run_missed_beyond_the_grace_time_is_recorded_not_run(
+    tmp_path: Path, sites: DemoSites
+) -> None:
+    """The scheduler was down when a run was due: past `misfire_grace` it is
+    recorded as missed instead of starting late."""
+    config = make_config(
+        tmp_path / "config", {"demo-market": {"schedule": "* * * * * */10"}}, misfire_grace=1
+    )
+    data = tmp_path / "data"
+    run_cli("--config", config, "--data-dir", data, "schedule", "sync")
+    due = CronSchedule("* * * * * */10", "UTC").get_next_fire_time(None, datetime.now(UTC))
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 2)
+
+    daemon = Daemon(config, data, sites)
+    missed = wait_for(lambda: with_status(data, SKIPPED_MISSED), what="a missed run")
+    assert daemon.stop() == 0
+
+    assert "misfire_grace" in missed[0].errors and due.isoformat()[:19] in missed[0].errors.replace(
+        " ", "T"
+    )
+
+
+def test_scheduled_runs_alert_and_a_receiver_that_was_down_gets_them_next_run(
+    tmp_path: Path, sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, secret = free_port(), "s3cret"
+    monkeypatch.setenv("ARMSWATCH_TEST_HOOK_SECRET", secret)
+    config = make_config(tmp_path / "config", {"demo-market": {"schedule": "* * * * * */3"}})
+    alerts = {
+        "channels": {
+            "hook": {
+                "type": "webhook",
+                "url": WebhookReceiver(b"", port).url,
+                "secret_env": "ARMSWATCH_TEST_HOOK_SECRET",
+                "retries": 0,
+            }
+        },
+        "rules": [{"name": "flagged", "channels": ["hook"], "mode": "digest"}],
+    }
+    (config / "alerts.yaml").write_text(yaml.safe_dump(alerts))
+    data = tmp_path / "data"
+    daemon = Daemon(config, data, sites)
+    first = wait_for(lambda: with_status(data, OK), what="a finished run")[0]
+    assert first.flagged > 0
+    pending = run_cli("--config", config, "--data-dir", data, "alerts", "status")
+    assert "connection refused" in pending.stdout.lower() + pending.stderr.lower()
+
+    with WebhookReceiver(secret.encode(), port) as hook:
+        wait_for(lambda: hook.messages, what="the alerts, at a later run")
+        daemon.stop()
+    assert len(hook.alert_ids("flagged")) == len(set(hook.alert_ids("flagged"))) == first.flagged

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from armswatch import __version__
+from armswatch.cli.alerts import alerts_group
 from armswatch.cli.classify import classify
 from armswatch.cli.configcmd import config_group
 from armswatch.cli.context import common_options
@@ -23,8 +24,9 @@ def cli() -> None:
     """armswatch: crawl marketplaces, forums and file-sharing sites, flag listings of
     firearms, parts, ammunition and gun files, and search them.
 
-    Exit codes: 0 ok, 1 a crawl was incomplete, 2 bad configuration or usage,
-    3 not found, 4 the store is unavailable, 5 malformed input lines.
+    Exit codes: 0 ok, 1 a crawl was incomplete (or alerts are still pending), 2 bad
+    configuration or usage, 3 not found, 4 the store is unavailable, 5 malformed
+    input lines.
     """
 
 
@@ -43,6 +45,7 @@ for command in (
     schedule_group,
     runs,
     run_now,
+    alerts_group,
     config_group,
 ):
     cli.add_command(command)

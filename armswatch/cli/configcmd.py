@@ -16,7 +16,7 @@ def config_group() -> None:
 @config_group.command()
 @common_options
 def check() -> None:
-    """Validate armswatch.yaml, every source file and the watchlist.
+    """Validate armswatch.yaml, every source file, the watchlist and alerts.yaml.
 
     Prints every mistake with its file, field, value and what is expected,
     and exits 2 when there is any.
@@ -38,3 +38,7 @@ def check() -> None:
     if disabled:
         console.print(f"  {len(disabled)} disabled: {', '.join(disabled)}")
     console.print(f"  store: {config.settings.store}, data directory: {config.data_dir}")
+    alerts = config.alerts
+    if alerts.rules:
+        channels = ", ".join(alerts.channels)
+        console.print(f"  alerts: {len(alerts.rules)} rule(s), channels: {channels}")

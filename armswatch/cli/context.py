@@ -30,6 +30,8 @@ class Exit(IntEnum):
     OK = 0
     CRAWL_INCOMPLETE = 1
     """A source could not be crawled completely (unreachable, failed)."""
+    ALERTS_PENDING = 1
+    """`alerts send`: some alerts are still pending (a channel did not take them)."""
     BAD_CONFIG = 2
     """Invalid configuration or command-line usage."""
     NOT_FOUND = 3

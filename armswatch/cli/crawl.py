@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -12,12 +13,14 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.live import Live
+from rich.markup import escape
 
 from armswatch import LABELS
+from armswatch.cli.alerts import send_after_crawl
 from armswatch.cli.context import Exit, common_options, console, fail, load, options, store_of
 from armswatch.cli.output import SHORT_ID, listings_table, progress_line, report_table
 from armswatch.config import Config, ConfigError, load_config, resolve_config_dir
-from armswatch.stores import OUTBOX_FILE, SearchQuery, StoreError
+from armswatch.stores import OUTBOX_FILE, SearchQuery, StoreError, store_location
 from classifiers import ClassifierLoadError
 
 if TYPE_CHECKING:
@@ -73,8 +76,9 @@ def crawl_with_progress(
     from crawlers.runner import run_crawl  # Scrapy loads only for commands that crawl
 
     console.print(
-        f"crawling {', '.join(s.name for s in sources)} into {config.data_dir} "
-        f"(log: {config.data_dir / 'logs'})"
+        f"crawling {', '.join(s.name for s in sources)} into {store_location(config)} "
+        f"(log: {config.data_dir / 'logs'})",
+        highlight=False,
     )
     try:
         with Live(progress_line([]), console=console, refresh_per_second=4, transient=True) as live:
@@ -91,6 +95,7 @@ def crawl_with_progress(
     console.print(report_table(reports))
     if config.settings.store == "elasticsearch":
         _report_outbox(config)
+    send_after_crawl(config)
     return reports
 
 
@@ -113,13 +118,21 @@ def _report_outbox(config: Config) -> None:
 @click.command()
 @click.argument("sources", nargs=-1)
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each source after N pages.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the summary as JSON to this file (for scripts and the scheduler).",
+)
 @common_options
-def crawl(sources: tuple[str, ...], max_pages: int | None) -> None:
+def crawl(sources: tuple[str, ...], max_pages: int | None, report: Path | None) -> None:
     """Crawl SOURCES (default: every enabled source) into the store.
 
     Exits 1 when a source could not be crawled completely.
     """
     reports = crawl_with_progress(load(), list(sources), max_pages)
+    if report is not None:
+        summary = {"sources": [r.summary() for r in reports]}
+        report.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if not all(r.ok for r in reports):
         raise SystemExit(int(Exit.CRAWL_INCOMPLETE))
 
@@ -140,7 +153,7 @@ def demo() -> None:
         except ConfigError as exc:
             fail(str(exc), Exit.BAD_CONFIG)
         for site, reason in sites.skipped.items():
-            console.print(f"[yellow]note:[/] the {site} demo site is not served: {reason}")
+            console.print(f"[yellow]note:[/] the {site} demo site is not served: {escape(reason)}")
         offered = set(sites.urls)
         names = [n for n in config.sources if n.removeprefix("demo-") in offered]
         console.print(

@@ -1,9 +1,9 @@
 """Find, read and validate a configuration directory.
 
-A configuration directory holds `armswatch.yaml`, `sources/*.yaml` and the
-files they name (the watchlist). Strings may use `${VAR}` or `${VAR:-default}`
-to take values from the environment (credentials, ports), so that no secret
-and no machine-specific value needs a file edit.
+A configuration directory holds `armswatch.yaml`, `sources/*.yaml`, the
+optional `alerts.yaml` and the files they name (the watchlist). Strings may use
+`${VAR}` or `${VAR:-default}` to take values from the environment (credentials,
+ports), so that no secret and no machine-specific value needs a file edit.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, TypeVar, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from armswatch.alerts.config import ALERTS_FILE, AlertsConfig
 from armswatch.config.errors import ConfigError, ConfigProblem, missing
 from armswatch.config.models import ClassifierSettings, Settings, Source
 
@@ -46,6 +47,8 @@ class Config:
     sources: dict[str, Source]
     source_files: dict[str, Path] = field(default_factory=dict)
     data_dir: Path = Path("./data")
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    """From `alerts.yaml`; no rules (no alerts) without it."""
 
     def with_classifier(self, classifier: ClassifierSettings) -> Config:
         """This configuration with other classifier settings (e.g. `--model`)."""
@@ -119,6 +122,11 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
         sources[source.name] = source
         files[source.name] = path
 
+    alerts_file = directory / ALERTS_FILE
+    raw_alerts = _read_yaml(alerts_file, problems) if alerts_file.exists() else {}
+    alerts = _validate(AlertsConfig, raw_alerts, alerts_file, problems) or AlertsConfig()
+    problems += _alert_source_problems(alerts, sources, alerts_file)
+
     problems += _watchlist_problems(settings, directory, settings_file)
     problems += _model_problems(settings, settings_file)
 
@@ -134,6 +142,7 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
         sources=sources,
         source_files=files,
         data_dir=chosen_data_dir,
+        alerts=alerts,
     )
 
 
@@ -163,6 +172,19 @@ def _store_from_env(settings: Settings, problems: list[ConfigProblem]) -> Settin
     data = {**settings.model_dump(exclude_unset=True), **update}
     where = Path(f"${STORE_ENV} / ${ES_URL_ENV}")
     return _validate(Settings, data, where, problems) or settings
+
+
+def _alert_source_problems(
+    alerts: AlertsConfig, sources: dict[str, Source], alerts_file: Path
+) -> list[ConfigProblem]:
+    """A rule naming a source that does not exist would never match: say so."""
+    known = ", ".join(sorted(sources)) or "none"
+    return [
+        ConfigProblem(alerts_file, f"rules.{i}.sources.{j}", name, f"a configured source ({known})")
+        for i, rule in enumerate(alerts.rules)
+        for j, name in enumerate(rule.sources or ())
+        if name not in sources
+    ]
 
 
 def _model_problems(settings: Settings, settings_file: Path) -> list[ConfigProblem]:

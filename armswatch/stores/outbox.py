@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from armswatch.durable import open_durable
 from armswatch.stores.base import StoreError
 
 _SCHEMA = """
@@ -63,11 +64,7 @@ class Outbox:
         self.path = Path(path)
         self.uncommitted = 0
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            self._conn.executescript(_SCHEMA)
+            self._conn = open_durable(self.path, _SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the Elasticsearch outbox {self.path} ({exc}); check that the "
