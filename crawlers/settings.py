@@ -25,7 +25,9 @@ def crawler_settings(
     limits = source.rate_limit
     caps = source.caps
     robots = source.robots if "robots" in source.model_fields_set else crawl.robots
-    concurrency = limits.concurrency_per_domain or crawl.concurrency_per_domain
+    # Sources reached through Tor start from crawl.tor (slower, gentler, more retries).
+    defaults = crawl.tor if source.through_tor else crawl
+    concurrency = limits.concurrency_per_domain or defaults.concurrency_per_domain
     autothrottle = crawl.autothrottle if limits.autothrottle is None else limits.autothrottle
     delay = crawl.delay if limits.delay is None else limits.delay
     max_bytes = caps.max_download_bytes or crawl.max_download_bytes
@@ -44,8 +46,18 @@ def crawler_settings(
         "DEPTH_LIMIT": caps.max_depth or crawl.max_depth,
         "DOWNLOAD_MAXSIZE": max_bytes,
         "DOWNLOAD_WARNSIZE": max_bytes // 2,
-        "DOWNLOAD_TIMEOUT": caps.timeout or crawl.timeout,
-        "RETRY_TIMES": crawl.retries,
+        "DOWNLOAD_TIMEOUT": caps.timeout or defaults.timeout,
+        "RETRY_TIMES": defaults.retries,
+        "DOWNLOADER_MIDDLEWARES": {
+            # Before the offsite and robots.txt middlewares, so that no robots.txt is
+            # fetched for a .onion request that is refused.
+            "crawlers.downloadermiddlewares.proxy.SourceProxyMiddleware": 30,
+            "crawlers.downloadermiddlewares.onion.OnionGuardMiddleware": 40,
+        },
+        "DOWNLOAD_HANDLERS": {
+            "http": "crawlers.handlers.socks.SocksDownloadHandler",
+            "https": "crawlers.handlers.socks.SocksDownloadHandler",
+        },
         "JOBDIR": str(job_dir(config, source)),
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
@@ -55,6 +67,7 @@ def crawler_settings(
             "pipelines.versioning.VersioningPipeline": 200,
             "pipelines.classify.ClassifyPipeline": 300,
             "pipelines.store.StorePipeline": 400,
+            "pipelines.evidence.EvidencePipeline": 420,
             "pipelines.alerts.AlertsPipeline": 450,
             "pipelines.stats.StatsPipeline": 500,
         },

@@ -148,8 +148,10 @@ def test_runs_on_its_schedule_records_history_and_skips_overlapping_triggers(
     skipped = with_status(data, SKIPPED_OVERLAP)[0]
     assert "still going" in skipped.errors
     assert "scheduler stopped" in daemon.log()
-    # Every run ended: none is left "running" after a clean stop.
+    # Every run ended: none is left "running" after a clean stop, and a crawl
+    # running at the stop was let finish (stop_deadline: 60 s).
     assert all(r.finished_at for r in history(data))
+    assert not with_status(data, STOPPED)
 
     table = run_cli("--data-dir", data, "runs", "--source", "demo-market")
     assert table.returncode == 0

@@ -10,6 +10,7 @@ from armswatch.cli.classify import classify
 from armswatch.cli.configcmd import config_group
 from armswatch.cli.context import common_options
 from armswatch.cli.crawl import crawl, demo
+from armswatch.cli.evidence import evidence
 from armswatch.cli.index import index_group
 from armswatch.cli.model import evaluate, model_group, train
 from armswatch.cli.query import search, show, sources
@@ -26,7 +27,7 @@ def cli() -> None:
 
     Exit codes: 0 ok, 1 a crawl was incomplete (or alerts are still pending), 2 bad
     configuration or usage, 3 not found, 4 the store is unavailable, 5 malformed
-    input lines.
+    input lines, 6 kept evidence does not match its manifest.
     """
 
 
@@ -35,6 +36,7 @@ for command in (
     demo,
     search,
     show,
+    evidence,
     sources,
     classify,
     train,

@@ -40,6 +40,8 @@ class Exit(IntEnum):
     """The store could not be opened or written."""
     BAD_INPUT = 5
     """Some input lines were malformed (and skipped)."""
+    EVIDENCE_MISMATCH = 6
+    """Kept evidence does not verify against its manifest (changed or damaged)."""
 
 
 @dataclass

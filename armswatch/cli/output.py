@@ -182,7 +182,8 @@ def report_table(reports: list[SourceReport]) -> Table:
     table = Table(
         title="crawl summary",
         caption="failed: fetches that failed (see the audit trail); refused: not fetched "
-        "(robots.txt); dropped: pages with no listing text, or refused by the store",
+        "(robots.txt, .onion without Tor); dropped: pages with no listing text, or refused "
+        "by the store",
     )
     table.add_column("source", no_wrap=True)
     table.add_column("status", min_width=6)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -20,6 +21,7 @@ from pydantic import (
     Field,
     PositiveFloat,
     PositiveInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -160,6 +162,59 @@ def _check_zone(value: str) -> str:
     return value
 
 
+def is_onion_host(host: str) -> bool:
+    """A Tor onion service name: only Tor can resolve it, and the local resolver must
+    never be asked (the lookup itself would reveal the investigation)."""
+    host = host.lower().rstrip(".")
+    return host == "onion" or host.endswith(".onion")
+
+
+PROXY_EXAMPLE = "e.g. 'socks5h://127.0.0.1:9050' (Tor) or 'http://proxy.unit.example:3128'"
+
+
+def _check_proxy(value: str | None, info: ValidationInfo) -> str | None:
+    """A proxy URL Scrapy or the SOCKS handler can use; .onion hosts need socks5h://."""
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme == "socks5":
+            raise ValueError(
+                "'socks5h://', not 'socks5://': with socks5:// the crawler would resolve "
+                "host names itself, which reveals every site it visits to the local DNS "
+                "and cannot reach .onion services; socks5h:// lets the proxy (Tor) resolve them"
+            )
+        if parts.scheme not in ("socks5h", "http", "https"):
+            raise ValueError(
+                f"a proxy URL starting socks5h://, http:// or https://, {PROXY_EXAMPLE}"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None:
+            raise ValueError(f"a proxy URL with host and port, {PROXY_EXAMPLE}")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(
+                f"a proxy URL without path or query (scheme://[user:password@]host:port), "
+                f"{PROXY_EXAMPLE}"
+            )
+        if parts.scheme == "socks5h" and parts.username is not None and not parts.password:
+            raise ValueError(
+                "SOCKS credentials with both user and password (socks5h://USER:PASSWORD@"
+                "HOST:PORT), or none: each source then gets its own user and a random "
+                "password per crawl, so Tor gives it circuits of its own"
+            )
+    hosts = [url.host or "" for url in info.data.get("start_urls", [])]
+    hosts += info.data.get("allowed_domains", [])
+    onions = sorted({host for host in hosts if is_onion_host(host)})
+    if onions and (value is None or urlsplit(value).scheme != "socks5h"):
+        raise ValueError(
+            f"a 'socks5h://HOST:PORT' proxy (Tor, e.g. socks5h://127.0.0.1:9050) for the "
+            f".onion host(s) {', '.join(onions)}: only Tor can resolve them, and armswatch "
+            "never asks the local resolver for a .onion name"
+        )
+    return value
+
+
 class Source(_Model):
     """One watched site, from one file in `config/sources/`."""
 
@@ -174,6 +229,13 @@ class Source(_Model):
         "not available in this version.",
     )
     robots: RobotsPolicy = RobotsPolicy()
+    proxy: str | None = Field(
+        default=None,
+        validate_default=True,  # a .onion source without a proxy is an error
+        description="Every request of this source goes through this proxy: "
+        "socks5h://[user:password@]host:port (Tor; the proxy resolves host names, "
+        "required for .onion hosts) or http(s)://[user:password@]host:port.",
+    )
     listings: ListingNavigation | None = None
     forum: ForumNavigation | None = None
     fields: FieldSelectors = FieldSelectors()
@@ -188,6 +250,12 @@ class Source(_Model):
     )
 
     _check_schedule = field_validator("schedule")(_check_cron)
+    _check_proxy = field_validator("proxy")(_check_proxy)
+
+    @property
+    def through_tor(self) -> bool:
+        """Reached through a socks5h:// proxy (Tor): the crawl.tor defaults apply."""
+        return self.proxy is not None and urlsplit(self.proxy).scheme == "socks5h"
 
     @field_validator("allowed_domains")
     @classmethod
@@ -220,6 +288,16 @@ class Source(_Model):
         return self
 
 
+class TorDefaults(_Model):
+    """Crawl defaults for sources reached through a socks5h:// proxy (Tor): onion
+    services answer slowly, bear little load, and circuits fail and get rebuilt.
+    A source's own `rate_limit` and `caps` still win."""
+
+    timeout: PositiveFloat = 90.0
+    concurrency_per_domain: PositiveInt = 1
+    retries: Annotated[int, Field(ge=0, le=10)] = 5
+
+
 class CrawlDefaults(_Model):
     """Crawl settings every source starts from."""
 
@@ -235,6 +313,7 @@ class CrawlDefaults(_Model):
     max_download_bytes: PositiveInt = 10 * 1024 * 1024
     timeout: PositiveFloat = 30.0
     retries: Annotated[int, Field(ge=0, le=10)] = 2
+    tor: TorDefaults = TorDefaults()
 
 
 class ClassifierSettings(_Model):

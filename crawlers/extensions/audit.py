@@ -17,6 +17,7 @@ from scrapy.http import Response
 
 from armswatch.stores import CrawlRun
 from crawlers import signals as armswatch_signals
+from crawlers.downloadermiddlewares.proxy import without_credentials
 from crawlers.spiders.base import SourceSpider, utc_now
 
 
@@ -55,6 +56,7 @@ class AuditTrail:
             robots_obeyed=settings.getbool("ROBOTSTXT_OBEY"),
             robots_justification=spider.source.robots.justification,
             max_pages=settings.getint("CLOSESPIDER_PAGECOUNT"),
+            proxy=without_credentials(proxy) if (proxy := spider.source.proxy) else None,
         )
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:

@@ -11,9 +11,11 @@ import scrapy
 from parsel import Selector, SelectorList
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.http.headers import Headers
 from twisted.python.failure import Failure
 
 from armswatch.config import Query, Source
+from armswatch.evidence import Capture
 from armswatch.listing import Listing, listing_id
 from crawlers import signals
 from crawlers.extraction import ExtractedFields, select
@@ -29,6 +31,34 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """Every header line, repeated ones included, in the order Scrapy keeps them."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def capture_of(response: Response, raw_sha256: str) -> Capture:
+    """The request and response of a page (its body is in the raw archive), for the
+    WARC written if a listing from it is flagged."""
+    request = response.request
+    assert request is not None  # a response handed to a callback has its request
+    return Capture(
+        url=response.url,
+        method=request.method,
+        request_headers=header_pairs(request.headers),
+        request_body=request.body,
+        protocol=response.protocol or "HTTP/1.1",
+        status=response.status,
+        response_headers=header_pairs(response.headers),
+        raw_sha256=raw_sha256,
+        captured_at=utc_now(),
+        ip_address=str(response.ip_address) if response.ip_address else None,
+    )
+
+
 class SourceSpider(scrapy.Spider):
     """A spider configured entirely by one source file."""
 
@@ -37,6 +67,9 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.runtime = runtime
         self.allowed_domains = list(source.allowed_domains)
+        self.captures: dict[tuple[str, str], Capture] = {}
+        """Captures of listing pages by (listing id, raw SHA-256), until the evidence
+        step takes them (pipelines.evidence); the rest are discarded when it closes."""
 
     def follow_all(
         self,
@@ -66,12 +99,13 @@ class SourceSpider(scrapy.Spider):
             if request := self.request(str(url), callback):
                 yield request
 
-    def keep_raw(self, response: Response) -> str:
-        """Archive the page body as evidence; its SHA-256 goes on every listing from it."""
-        return self.runtime.archive.save(response.body)
+    def keep_raw(self, response: Response) -> Capture:
+        """Archive the page body as evidence; its SHA-256 goes on every listing from it,
+        and its capture is held until those listings are known flagged or not."""
+        return capture_of(response, self.runtime.archive.save(response.body))
 
-    def make_listing(self, url: str, fields: ExtractedFields, raw_sha256: str) -> Listing:
-        return Listing(
+    def make_listing(self, url: str, fields: ExtractedFields, capture: Capture) -> Listing:
+        listing = Listing(
             id=listing_id(self.source.name, url),
             source=self.source.name,
             url=url,
@@ -81,17 +115,23 @@ class SourceSpider(scrapy.Spider):
             currency=fields.currency,
             seller=fields.seller,
             posted_at=fields.posted_at,
-            last_seen=utc_now(),
+            last_seen=capture.captured_at,
             attachments=fields.attachments,
             images=fields.images,
-            raw_sha256=raw_sha256,
+            raw_sha256=capture.raw_sha256,
         )
+        self.captures[(listing.id, capture.raw_sha256)] = capture
+        return listing
 
     def on_error(self, failure: Failure) -> None:
         """Record a fetch that failed or was refused, so nothing is lost without a trace."""
         request = failure.request  # type: ignore[attr-defined]
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
-        refused = failure.check(IgnoreRequest) is not None
+        self.report_failure(request, reason, refused=failure.check(IgnoreRequest) is not None)
+
+    def report_failure(self, request: scrapy.Request, reason: str, *, refused: bool) -> None:
+        """Count, log and audit a request that was refused or failed; also for refusals
+        made before a request is scheduled, which never reach its errback."""
         if refused:
             self.logger.info("did not fetch %s (%s)", request.url, reason)
             self.crawler.stats.inc_value("armswatch/refused")

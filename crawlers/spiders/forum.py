@@ -47,14 +47,14 @@ class ForumSpider(SourceSpider):
         if not isinstance(response, TextResponse):
             return
         nav = self.navigation
-        raw_sha256 = self.keep_raw(response)
+        capture = self.keep_raw(response)
         thread_title = next(iter(select(response.selector, nav.thread_title)), "")
         for post in nodes(response.selector, nav.posts):
             fields = extract_fields(post, response.url, self.source.fields, page=response.selector)
             if not fields.title:
                 fields.title = thread_title
             post_url = f"{thread_url.split('#')[0]}#{self._post_anchor(post, fields)}"
-            yield self.make_listing(post_url, fields, raw_sha256)
+            yield self.make_listing(post_url, fields, capture)
         yield from self.follow_all(
             response, nav.thread_next_page, self.parse_thread, thread_url=thread_url
         )

@@ -36,6 +36,6 @@ class ListingSpider(SourceSpider):
             self.logger.info("skipped non-HTML listing page %s", response.url)
             self.crawler.stats.inc_value("armswatch/skipped_non_html")
             return
-        raw_sha256 = self.keep_raw(response)
+        capture = self.keep_raw(response)
         fields = extract_fields(response.selector, response.url, self.source.fields)
-        yield self.make_listing(response.url, fields, raw_sha256)
+        yield self.make_listing(response.url, fields, capture)

@@ -1,0 +1,192 @@
+"""`armswatch evidence`: hand over what was kept of one listing, verified.
+
+The bundle is a folder an analyst can pass on as it is: the listing's manifest,
+every file it lists, SHA256SUMS (from the manifest, so `sha256sum -c` catches a
+changed file anywhere) and a summary a person can read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from armswatch import LABELS, __version__
+from armswatch.cli.context import Exit, common_options, console, fail, load, store_of
+from armswatch.cli.output import price_text
+from armswatch.cli.query import find_listing
+from armswatch.evidence import (
+    EvidenceError,
+    EvidenceLocker,
+    Manifest,
+    Problem,
+    page_path,
+    write_atomically,
+)
+from armswatch.listing import Listing
+from armswatch.stores import ListingVersion
+
+
+@click.command()
+@click.argument("listing_id", metavar="ID")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Folder for the bundle (default: ./evidence-<listing id>); must be new or empty.",
+)
+@common_options
+def evidence(listing_id: str, out: Path | None) -> None:
+    """Write the evidence bundle of the listing ID into a folder and verify it.
+
+    The bundle holds manifest.json (every page capture: raw page, and for
+    flagged listings a WARC of the request and response, with SHA-256, size,
+    capture time, listing version, crawler version and user agent), those
+    files (raw pages also decompressed), SHA256SUMS and summary.txt. Every
+    file is checked against the manifest; exit code 6 names a file that does
+    not match. ID may be shortened as in 'armswatch show'.
+    """
+    config = load()
+    with store_of(config) as store:
+        listing = find_listing(store, listing_id, config)
+        versions = store.versions(listing.id)
+    locker = EvidenceLocker(config.data_dir)
+    try:
+        manifest = locker.read(listing.id)
+    except EvidenceError as exc:
+        fail(
+            f"{exc}, in {config.data_dir}: this listing's evidence cannot be listed until "
+            "it can; check the file's permissions, or restore it from a backup of the data "
+            "directory.",
+            Exit.EVIDENCE_MISMATCH,
+        )
+    if manifest is None:
+        fail(
+            f"no evidence is kept for listing {listing.id} in {config.data_dir}: it was "
+            "stored before armswatch kept evidence, or the data directory is another one "
+            f"(check --data-dir). The next crawl of {listing.source} that finds it records "
+            "its evidence.",
+            Exit.NOT_FOUND,
+        )
+    out = out or Path(f"evidence-{listing.id}")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        fail(
+            f"{out} already exists and is not empty: give another --out, or remove it "
+            "(a bundle is never written over another).",
+            Exit.BAD_CONFIG,
+        )
+    try:
+        problems = locker.export(manifest, out)
+        summary = summary_text(listing, versions, manifest, problems)
+        write_atomically(out / "summary.txt", summary.encode())
+    except OSError as exc:
+        fail(
+            f"the bundle could not be written to {out} ({exc}): give a writable --out.",
+            Exit.BAD_CONFIG,
+        )
+    console.print(files_table(manifest, problems))
+    if problems:
+        fail(
+            f"{len(problems)} of {len(manifest.files)} evidence file(s) do not match the "
+            f"manifest: {'; '.join(map(str, problems))}. Paths are relative to "
+            f"{config.data_dir} and to {out}. These files were changed or damaged after "
+            "capture: do not hand them over as evidence; restore them from a backup of the "
+            "data directory and run this command again.",
+            Exit.EVIDENCE_MISMATCH,
+        )
+    console.print(
+        Text(
+            f"All {len(manifest.files)} evidence file(s) of listing {listing.id} verified "
+            f"against its manifest. Bundle written to {out}/ (read summary.txt; check anywhere "
+            "with 'sha256sum -c SHA256SUMS' in that folder).",
+            style="green",
+        ),
+        soft_wrap=True,
+    )
+
+
+def files_table(manifest: Manifest, problems: list[Problem]) -> Table:
+    """One row per evidence file, with whether it verified."""
+    failed = {p.path for p in problems}
+    table = Table(title=f"evidence of listing {manifest.listing_id}")
+    for column in ("version", "kind", "captured (UTC)", "sha256", "bytes", "file", "check"):
+        table.add_column(column, overflow="fold")
+    for entry in manifest.files:
+        table.add_row(
+            str(entry.listing_version),
+            entry.kind,
+            entry.captured_at,
+            entry.sha256[:16],
+            str(entry.size),
+            entry.path,
+            Text("MISMATCH", style="bold red")
+            if entry.path in failed
+            else Text("verified", style="green"),
+        )
+    return table
+
+
+def summary_text(
+    listing: Listing,
+    versions: list[ListingVersion],
+    manifest: Manifest,
+    problems: list[Problem],
+) -> str:
+    """What the bundle shows, for a person: the listing, its versions, every file
+    with where and when it was captured, and the verification."""
+    written = datetime.now(UTC).isoformat(timespec="seconds")
+    scores = ", ".join(f"{label} {listing.scores.get(label, 0.0):.2f}" for label in LABELS)
+    lines = [
+        f"Evidence bundle of listing {listing.id}",
+        f"Written {written} by armswatch {__version__}.",
+        "",
+        "Listing (as stored now)",
+        f"  title:        {listing.title}",
+        f"  source:       {listing.source}",
+        f"  url:          {listing.url}",
+        f"  seller:       {listing.seller or '-'}",
+        f"  price:        {price_text(listing.price, listing.currency)}",
+        f"  first seen:   {listing.first_seen or '-'}",
+        f"  last seen:    {listing.last_seen or '-'}",
+        f"  labels:       {', '.join(listing.labels) or 'none (not flagged)'}",
+        f"  scores:       {scores}",
+        f"  threat score: {listing.threat_score:.2f} "
+        f"(classifier {listing.classifier_version or 'none yet'})",
+        f"  raw page:     sha256 {listing.raw_sha256 or '-'} (the latest fetched)",
+        "",
+        "Versions (as stored)",
+    ]
+    for v in versions:
+        lines.append(
+            f"  v{v.version}  seen {v.seen_at}  price {price_text(v.price, v.currency)}  "
+            f"content sha256 {v.content_sha256}  raw page sha256 {v.raw_sha256 or '-'}"
+        )
+    lines += ["", "Evidence files (paths relative to this folder; hashes from manifest.json)"]
+    for entry in manifest.files:
+        lines += [
+            f"  v{entry.listing_version}  {entry.kind}  captured {entry.captured_at}  from "
+            f"{entry.url}",
+            f"      {entry.path}  {entry.size} bytes  sha256 {entry.sha256}",
+            f"      page sha256 {entry.raw_sha256}; crawler armswatch {entry.crawler_version}; "
+            f"user agent {entry.user_agent or '-'}",
+        ]
+        if entry.kind == "raw_page":
+            lines.append(f"      decompressed: {page_path(entry)}")
+    lines += ["", "Verification"]
+    if problems:
+        lines.append(f"  NOT VERIFIED: {len(problems)} file(s) do not match manifest.json:")
+        lines += [f"    {problem}" for problem in problems]
+    else:
+        lines.append(
+            f"  All {len(manifest.files)} file(s) match manifest.json (SHA-256 and size), and "
+            "each records the page whose SHA-256 it names."
+        )
+    lines += [
+        "  Check again anywhere: sha256sum -c SHA256SUMS (in this folder).",
+        "  The .warc.gz files open in any WARC reader (warcio, pywb, ReplayWeb.page).",
+        "",
+    ]
+    return "\n".join(lines)
