@@ -12,6 +12,7 @@ an exported bundle, which mirrors it):
 
     raw/<aa>/<sha256>.html.gz                  page bodies (content-addressed)
     evidence/warc/<aa>/<sha256>.warc.gz        WARC files (named by their own hash)
+    evidence/screenshots/<aa>/<sha256>.png     full-page screenshots (browser sources)
     evidence/listings/<listing id>/manifest.json
 """
 
@@ -65,6 +66,13 @@ WARC_NOTE = (
     "as sent; the values of Authorization, Proxy-Authorization and Cookie are "
     "redacted."
 )
+RENDERED_NOTE = (
+    "This page was rendered by a browser (Chromium): the response payload is the page's "
+    "HTML after its scripts ran, as the listing was read, not the bytes the server sent; "
+    "the request headers are the browser's, the response headers the server's."
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class EvidenceError(Exception):
@@ -142,6 +150,10 @@ class Capture:
     captured_at: str
     """When the response was received (UTC, ISO 8601)."""
     ip_address: str | None = None
+    rendered: bool = False
+    """Rendered by the browser: the body is the page's HTML after its scripts ran."""
+    screenshot: bytes | None = None
+    """A full-page PNG of the page as the browser showed it (browser sources)."""
     kept: dict[Kind, KeptFile] = field(default_factory=dict)
     """Files already written for this capture, so that listings sharing the page
     share them instead of writing them again."""
@@ -252,6 +264,9 @@ class EvidenceLocker:
                 needed.append("raw_page")
             if warc and not manifest.has("warc", listing.version):
                 needed.append("warc")
+            shot = capture is not None and capture.screenshot is not None
+            if shot and not manifest.has("screenshot", listing.version, sha256):
+                needed.append("screenshot")
             if not needed:
                 return []
             if capture is None or capture.raw_sha256 != sha256:
@@ -313,7 +328,11 @@ class EvidenceLocker:
     def _entry(self, kind: Kind, listing: Listing, capture: Capture) -> EvidenceFile:
         kept = capture.kept.get(kind)
         if kept is None:
-            write = {"raw_page": self._raw_file, "warc": self._warc_file}[kind]
+            write = {
+                "raw_page": self._raw_file,
+                "warc": self._warc_file,
+                "screenshot": self._screenshot_file,
+            }[kind]
             kept = capture.kept[kind] = write(capture)
         return EvidenceFile(
             kind=kind,
@@ -349,6 +368,14 @@ class EvidenceLocker:
         sha256 = sha256_hex(data)
         path = self.data_dir / EVIDENCE_DIR / "warc" / sha256[:2] / f"{sha256}.warc.gz"
         write_atomically(path, data)
+        return KeptFile(self._relative(path), sha256, len(data))
+
+    def _screenshot_file(self, capture: Capture) -> KeptFile:
+        data = capture.screenshot or b""
+        sha256 = sha256_hex(data)
+        path = self.data_dir / EVIDENCE_DIR / "screenshots" / sha256[:2] / f"{sha256}.png"
+        if not path.exists():
+            write_atomically(path, data)
         return KeptFile(self._relative(path), sha256, len(data))
 
     def _relative(self, path: Path) -> str:
@@ -405,6 +432,8 @@ def _body_problem(entry: EvidenceFile, data: bytes) -> str | None:
         except ArchiveLoadFailed as exc:
             return f"not a readable WARC file ({exc})"
         return "no response record"
+    if entry.kind == "screenshot" and not data.startswith(PNG_SIGNATURE):
+        return "not a PNG image"
     return None
 
 
@@ -417,7 +446,7 @@ def warc_of(capture: Capture, body: bytes) -> bytes:
         "software": f"armswatch/{__version__}",
         "format": "WARC File Format 1.1",
         "http-header-user-agent": capture.user_agent,
-        "description": WARC_NOTE,
+        "description": f"{WARC_NOTE} {RENDERED_NOTE}" if capture.rendered else WARC_NOTE,
     }
     writer.write_record(writer.create_warcinfo_record("", info))
     date = datetime.fromisoformat(capture.captured_at).strftime("%Y-%m-%dT%H:%M:%SZ")

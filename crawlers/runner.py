@@ -17,7 +17,9 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.reactor import install_reactor, is_reactor_installed
 
 from armswatch.config import Config, Source
+from crawlers.downloadermiddlewares.login import LOGIN_NEEDED
 from crawlers.extensions.jobstate import discard_if_killed
+from crawlers.publicsuffix import use_bundled_suffix_list
 from crawlers.runtime import Runtime
 from crawlers.settings import crawler_settings, job_dir
 from crawlers.spiders.forum import ForumSpider
@@ -58,6 +60,8 @@ class SourceReport:
     def status(self) -> str:
         if self.reason == "shutdown":
             return "interrupted (resumes next run)"
+        if self.reason == LOGIN_NEEDED:
+            return "login needed"
         if self.reason not in FINISHED_REASONS:
             return f"failed ({self.reason})"
         if self.pages == 0 and self.count("armswatch/fetch_failed"):
@@ -89,6 +93,7 @@ def run_crawl(
     log_file: Path | None = None,
 ) -> list[SourceReport]:
     """Crawl `sources` concurrently (one Scrapy crawler each) into the configured store."""
+    use_bundled_suffix_list()
     runtime = Runtime.open(config)
     log_file = log_file or _default_log_file(config)
     log_file.parent.mkdir(parents=True, exist_ok=True)

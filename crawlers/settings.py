@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from armswatch.config import Config, Source
+from crawlers.browser import browser_settings
 
 
 def job_dir(config: Config, source: Source) -> Path:
@@ -53,6 +54,10 @@ def crawler_settings(
             # fetched for a .onion request that is refused.
             "crawlers.downloadermiddlewares.proxy.SourceProxyMiddleware": 30,
             "crawlers.downloadermiddlewares.onion.OnionGuardMiddleware": 40,
+            # Sources with `login:` only. After the decompression and redirect
+            # middlewares (590, 600) in what it sees of responses, so that it reads pages
+            # as the spider will and knows when one was redirected to the login page.
+            "crawlers.downloadermiddlewares.login.LoginMiddleware": 580,
         },
         "DOWNLOAD_HANDLERS": {
             "http": "crawlers.handlers.socks.SocksDownloadHandler",
@@ -61,6 +66,7 @@ def crawler_settings(
         "JOBDIR": str(job_dir(config, source)),
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # no control port beside a crawl holding credentials
         "LOG_LEVEL": "INFO",
         "ITEM_PIPELINES": {
             "pipelines.normalize.NormalizePipeline": 100,
@@ -75,4 +81,4 @@ def crawler_settings(
             "crawlers.extensions.audit.AuditTrail": 100,
             "crawlers.extensions.jobstate.JobState": 110,
         },
-    }
+    } | browser_settings(source)

@@ -1,6 +1,6 @@
-"""Evidence: list each stored listing's raw page in its manifest and, once it is
-known flagged (after classification), keep a WARC of its page's request and
-response.
+"""Evidence: list each stored listing's raw page (and, for browser sources, its
+screenshot) in its manifest and, once it is known flagged (after classification),
+keep a WARC of its page's request and response.
 
 The spider holds the request and response of every listing page until its
 listings get here; what no flagged listing needs is discarded as they pass and

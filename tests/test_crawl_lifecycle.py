@@ -142,14 +142,17 @@ def test_source_without_field_selectors_uses_structured_data(
         assert record["text"][:40] in listing.text
 
 
-def write_config(tmp_path: Path, source: dict, **crawl_overrides: object) -> Path:
+def write_config(
+    tmp_path: Path, source: dict, *more_sources: dict, **crawl_overrides: object
+) -> Path:
     config = tmp_path / "config"
     (config / "sources").mkdir(parents=True)
     settings = yaml.safe_load((DEMO_CONFIG / "armswatch.yaml").read_text())
     settings["classifier"]["watchlist"] = str(REPO / "config" / "watchlist.yaml")
     settings["crawl"].update(crawl_overrides)
     (config / "armswatch.yaml").write_text(yaml.safe_dump(settings))
-    (config / "sources" / f"{source['name']}.yaml").write_text(yaml.safe_dump(source))
+    for each in (source, *more_sources):
+        (config / "sources" / f"{each['name']}.yaml").write_text(yaml.safe_dump(each))
     return config
 
 

@@ -397,6 +397,8 @@ def test_demo_configs_load_and_read_the_demo_urls(
         "demo-classifieds": "classifieds",
         "demo-forum": "forum",
         "demo-market": "marketplace",
+        "demo-jsmarket": "marketplace",
+        "demo-privateforum": "forum",
         "agora": "marketplace",
     }
     assert str(config.sources["demo-forum"].start_urls[0]) == demo.urls["forum"] + "/"

@@ -313,9 +313,7 @@ def onion_crawl(
             caps={"max_pages": 3},
         ),
     ]
-    config = write_config(directory, sources[0])
-    for source in sources[1:]:
-        (config / "sources" / f"{source['name']}.yaml").write_text(yaml.safe_dump(source))
+    config = write_config(directory, *sources)
     env, log = lookups_env(directory)
     data_dir = directory / "data"
     try:

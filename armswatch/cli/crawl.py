@@ -73,8 +73,14 @@ def crawl_with_progress(
             "or set 'enabled: true' (see README.md, 'Configuration').",
             Exit.BAD_CONFIG,
         )
-    from crawlers.runner import run_crawl  # Scrapy loads only for commands that crawl
+    from crawlers.browser import NOTE_STAT  # Scrapy loads only for commands that crawl
+    from crawlers.runner import run_crawl
+    from crawlers.session import login_problems
 
+    if problems := login_problems(config, sources):
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        message = f"the login of a source cannot be used:\n{lines}\nNothing was crawled."
+        fail(message, Exit.BAD_CONFIG)
     console.print(
         f"crawling {', '.join(s.name for s in sources)} into {store_location(config)} "
         f"(log: {config.data_dir / 'logs'})",
@@ -93,6 +99,9 @@ def crawl_with_progress(
     except ClassifierLoadError as exc:
         fail(f"{exc}\nNothing was crawled.", Exit.BAD_CONFIG)
     console.print(report_table(reports))
+    for report in reports:
+        if note := report.stats.get(NOTE_STAT):
+            console.print(f"[yellow]note:[/] {escape(report.source)}: {escape(str(note))}")
     if config.settings.store == "elasticsearch":
         _report_outbox(config)
     send_after_crawl(config)
@@ -148,6 +157,8 @@ def demo() -> None:
     data_dir = options().data_dir or DEMO_DATA_DIR
     with _demo_sites() as sites:
         os.environ.update(sites.env())
+        for name, value in sites.credentials().items():  # unless the user set their own
+            os.environ.setdefault(name, value)
         try:
             config = load_config(resolve_config_dir(None) / "demo", data_dir=data_dir)
         except ConfigError as exc:

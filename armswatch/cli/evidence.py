@@ -42,12 +42,13 @@ from armswatch.stores import ListingVersion
 def evidence(listing_id: str, out: Path | None) -> None:
     """Write the evidence bundle of the listing ID into a folder and verify it.
 
-    The bundle holds manifest.json (every page capture: raw page, and for
-    flagged listings a WARC of the request and response, with SHA-256, size,
-    capture time, listing version, crawler version and user agent), those
-    files (raw pages also decompressed), SHA256SUMS and summary.txt. Every
-    file is checked against the manifest; exit code 6 names a file that does
-    not match. ID may be shortened as in 'armswatch show'.
+    The bundle holds manifest.json (every page capture: raw page, a screenshot
+    of browser-rendered pages, and for flagged listings a WARC of the request
+    and response, with SHA-256, size, capture time, listing version, crawler
+    version and user agent), those files (raw pages also decompressed),
+    SHA256SUMS and summary.txt. Every file is checked against the manifest;
+    exit code 6 names a file that does not match. ID may be shortened as in
+    'armswatch show'.
     """
     config = load()
     with store_of(config) as store:

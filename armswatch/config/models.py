@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from armswatch import LABELS
+from armswatch.alerts.config import EnvName
 
 
 class _Model(BaseModel):
@@ -215,6 +216,151 @@ def _check_proxy(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+def _check_element_css(value: str | None) -> str | None:
+    """A CSS selector of elements, which the browser waits for or clicks."""
+    if value is not None:
+        if not value.strip() or "::" in value:
+            raise ValueError(
+                "a CSS selector of elements, e.g. 'button.load-more' (not empty, and without "
+                "'::text' or '::attr(...)': the browser waits for or clicks elements)"
+            )
+        try:
+            Selector(text="<html></html>").css(value)
+        except (ValueError, SelectorSyntaxError) as exc:
+            raise ValueError(f"a valid CSS selector ({exc})") from None
+    return value
+
+
+class BrowserOptions(_Model):
+    """What the browser does with each page of a `render: browser` (or `auto`) source
+    before its HTML is read and, on listing pages, its screenshot taken."""
+
+    wait_until: Literal["load", "domcontentloaded", "networkidle"] = Field(
+        default="load",
+        description="When loading counts as done; 'networkidle' also waits until no "
+        "request has been open for 0.5 s (pages that fetch their listings with scripts).",
+    )
+    wait_for: str | None = Field(
+        default=None,
+        description="CSS selector of an element to wait for (up to `timeout`); "
+        "'a.item, h1.title' waits for whichever comes. A page where it never shows "
+        "is read as it is then (counted in armswatch/browser_wait_timeouts).",
+    )
+    scrolls: Annotated[int, Field(ge=0, le=1000)] = Field(
+        default=0,
+        description="Times to scroll to the bottom (infinite scroll), each followed by a "
+        "wait for the network to go quiet; stops early when the page stops growing.",
+    )
+    click: str | None = Field(
+        default=None,
+        description="CSS selector of a 'load more' or 'next' control: clicked while it is "
+        "visible and each click changes the page, at most `max_clicks` times.",
+    )
+    max_clicks: Annotated[int, Field(ge=0, le=1000)] = 20
+    timeout: PositiveFloat | None = Field(
+        default=None,
+        description="Seconds a page may take to load, and each wait after a scroll or "
+        "click (default: caps.timeout, else the crawl's timeout).",
+    )
+    pages_per_context: PositiveInt = Field(
+        default=100,
+        description="Pages one browser context (cookies, cache, memory) serves before a "
+        "fresh one replaces it; the old one is closed when its last page is done.",
+    )
+
+    _check_wait_for = field_validator("wait_for")(_check_element_css)
+    _check_click = field_validator("click")(_check_element_css)
+
+
+class LoginCheck(_Model):
+    """How armswatch knows a login worked; when both are given, both must hold."""
+
+    selector: Query | None = Field(
+        default=None, description="An element only logged-in pages have, e.g. a 'Log out' link."
+    )
+    url: str | None = Field(
+        default=None,
+        description="The page the login leads to (after redirects), absolute or relative "
+        "to the login page; query strings are not compared.",
+    )
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> LoginCheck:
+        if self.selector is None and self.url is None:
+            raise ValueError(
+                "a 'selector' (an element only logged-in pages have, e.g. 'a.logout') "
+                "and/or a 'url' the login leads to"
+            )
+        return self
+
+
+class FormLogin(_Model):
+    """Log in through the site's own form. The user name and password are read from
+    the environment variables named here, so that no file ever holds them."""
+
+    url: AnyHttpUrl = Field(description="The page with the login form.")
+    form: Query | None = Field(
+        default=None, description="Which form (default: the first with a password field)."
+    )
+    user_field: str | Query = Field(
+        description="The user name field: its name, or a query for it ({css: ...})."
+    )
+    password_field: str | Query = Field(
+        description="The password field: its name, or a query for it ({css: ...})."
+    )
+    user_env: EnvName = Field(description="NAME of the environment variable with the user name.")
+    password_env: EnvName = Field(description="NAME of the environment variable with the password.")
+    extra_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="More fields to send, e.g. {remember: '1'}; hidden fields (CSRF "
+        "tokens) are sent as the login page has them.",
+    )
+    success: LoginCheck
+
+
+class Login(_Model):
+    """How a source that needs an account is logged in, and how an expired session is
+    noticed: armswatch then logs in again once, or stops the source ('login needed')."""
+
+    form: FormLogin | None = None
+    cookies: Path | None = Field(
+        default=None,
+        description="Instead of a form: cookies exported from a browser in which an analyst "
+        "logged in (Netscape cookies.txt or JSON), relative to the config directory.",
+    )
+    logged_out: Query | None = Field(
+        default=None,
+        description="An element only logged-out pages have (a 'Log in' link, the login "
+        "form). A redirect to the login form's page means logged out too.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> Login:
+        if (self.form is None) == (self.cookies is None):
+            raise ValueError(
+                "exactly one of 'form' (log in with a user name and password) or 'cookies' "
+                "(a cookie jar file exported from a browser)"
+            )
+        if self.cookies is not None and self.logged_out is None:
+            raise ValueError(
+                "'logged_out' with 'cookies': an element only logged-out pages have (e.g. "
+                "'a.login-link'), so that armswatch notices when the session has expired"
+            )
+        return self
+
+
+def _check_login_host(value: Login | None, info: ValidationInfo) -> Login | None:
+    """The login page is fetched like any page of the source: on its allowed domains."""
+    host = value.form.url.host if value is not None and value.form is not None else None
+    domains = info.data.get("allowed_domains", [])
+    if host and not any(host == d or host.endswith(f".{d}") for d in domains):
+        raise ValueError(
+            f"a login page on the source's allowed_domains ({', '.join(domains)}), not on "
+            f"{host}: requests to other hosts are refused, the login's included"
+        )
+    return value
+
+
 class Source(_Model):
     """One watched site, from one file in `config/sources/`."""
 
@@ -223,11 +369,13 @@ class Source(_Model):
     enabled: bool = True
     start_urls: Annotated[list[AnyHttpUrl], Field(min_length=1)]
     allowed_domains: Annotated[list[str], Field(min_length=1)]
-    render: Literal["http"] = Field(
+    render: Literal["http", "browser", "auto"] = Field(
         default="http",
-        description="'http' fetches pages as they are served; browser rendering is "
-        "not available in this version.",
+        description="'http' fetches pages as they are served; 'browser' renders every page "
+        "in Chromium (listings built by JavaScript); 'auto' fetches over HTTP and renders "
+        "in the browser only the pages where the configured selectors find nothing.",
     )
+    browser: BrowserOptions = BrowserOptions()
     robots: RobotsPolicy = RobotsPolicy()
     proxy: str | None = Field(
         default=None,
@@ -235,6 +383,11 @@ class Source(_Model):
         description="Every request of this source goes through this proxy: "
         "socks5h://[user:password@]host:port (Tor; the proxy resolves host names, "
         "required for .onion hosts) or http(s)://[user:password@]host:port.",
+    )
+    login: Login | None = Field(
+        default=None,
+        description="For sites that need an account: a form login or imported cookies; "
+        "the session is kept under <data_dir>/sessions/ between crawls.",
     )
     listings: ListingNavigation | None = None
     forum: ForumNavigation | None = None
@@ -251,6 +404,7 @@ class Source(_Model):
 
     _check_schedule = field_validator("schedule")(_check_cron)
     _check_proxy = field_validator("proxy")(_check_proxy)
+    _check_login_host = field_validator("login")(_check_login_host)
 
     @property
     def through_tor(self) -> bool:
@@ -267,6 +421,20 @@ class Source(_Model):
                     "without scheme, port or path"
                 )
         return domains
+
+    @model_validator(mode="after")
+    def _browser_options_need_browser(self) -> Source:
+        if self.render == "http" and "browser" in self.model_fields_set:
+            raise ValueError(
+                "the 'browser:' options apply to 'render: browser' or 'render: auto'; "
+                "this source has 'render: http'"
+            )
+        if self.render == "auto" and self.kind == "forum":
+            raise ValueError(
+                "'render: auto' is for listing sites; a forum source uses 'render: http' "
+                "or 'render: browser'"
+            )
+        return self
 
     @model_validator(mode="after")
     def _navigation_matches_kind(self) -> Source:

@@ -2,7 +2,9 @@
 
 Three generated sites (classifieds, forum, market) render the records in
 `data/*.jsonl`, so every page has a known ground truth (`expected()`); the
-fourth (agora) serves real saved darknet pages. Each site runs its own
+fourth (agora) serves real saved darknet pages; jsmarket shows the market's
+records on pages built by JavaScript (only a browser sees them); privateforum
+shows some of the forum's posts to logged-in members only. Each site runs its own
 server on a free port, records every request path (`requests()`), and can
 switch to a second edition of its data (`set_edition(2)`) to test versioning.
 """
@@ -18,9 +20,17 @@ from types import TracebackType
 from armswatch.demo.agora import AGORA_ENV, Agora, agora_candidates, find_agora_dir
 from armswatch.demo.classifieds import HUGE_BYTES, HUGE_PATH, INJECTED_SCRIPT, Classifieds
 from armswatch.demo.forum import CALENDAR_START, Forum
+from armswatch.demo.jsmarket import JsMarket
 from armswatch.demo.market import Market
+from armswatch.demo.privateforum import (
+    DEMO_PASSWORD,
+    DEMO_USER,
+    PASSWORD_ENV,
+    USER_ENV,
+    PrivateForum,
+)
 from armswatch.demo.records import EDITIONS, PRIVATE_PREFIX, Catalog, Record
-from armswatch.demo.server import Site, SiteServer
+from armswatch.demo.server import SessionSite, Site, SiteServer
 
 __all__ = [
     "CALENDAR_START",
@@ -34,7 +44,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORTS = {"classifieds": 8701, "forum": 8702, "market": 8703, "agora": 8704}
+DEFAULT_PORTS = {
+    "classifieds": 8701,
+    "forum": 8702,
+    "market": 8703,
+    "agora": 8704,
+    "privateforum": 8705,
+    "jsmarket": 8706,
+}
 """The ports the demo source configs fall back to when their env variable is unset."""
 
 
@@ -49,10 +66,13 @@ class DemoSites:
         self.catalog = Catalog.load()
         self._edition = 1
         self._lock = threading.Lock()
-        sites: list[Site] = [
+        self.privateforum = PrivateForum(self.catalog)
+        sites: list[Site | SessionSite] = [
             Classifieds(self.catalog, self.edition),
             Forum(self.catalog),
             Market(self.catalog, self.edition),
+            JsMarket(lambda: self.catalog.records("market", self.edition())),
+            self.privateforum,
         ]
         self.skipped: dict[str, str] = {}
         """Sites not offered, with the reason (agora when its pages are missing)."""
@@ -103,6 +123,11 @@ class DemoSites:
         """The variables the demo source configs read, e.g. ARMSWATCH_DEMO_FORUM."""
         return {f"ARMSWATCH_DEMO_{name.upper()}": url for name, url in self.urls.items()}
 
+    def credentials(self) -> dict[str, str]:
+        """The demo account of privateforum, in the variables its source config names
+        (a real source's account is never in a file; the demo's is no secret)."""
+        return {USER_ENV: DEMO_USER, PASSWORD_ENV: DEMO_PASSWORD}
+
     def edition(self) -> int:
         with self._lock:
             return self._edition
@@ -125,6 +150,10 @@ class DemoSites:
         self._server(site)
         if site == "agora" and self._agora is not None:
             return self._agora.expected()
+        if site == PrivateForum.name:
+            return self.privateforum.expected()
+        if site == JsMarket.name:  # the market's records, built by scripts
+            return self.catalog.public("market", self.edition())
         return self.catalog.public(site, self.edition())
 
     def _server(self, site: str) -> SiteServer:

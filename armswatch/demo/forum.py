@@ -114,20 +114,15 @@ class Forum:
         return document(self.name, title, body)
 
     def _thread(self, path: str, thread: list[Record], page: int) -> Response:
-        pages = -(-len(thread) // POSTS_PER_PAGE)
-        if page > pages:
+        board = thread[0]["board"]
+        crumbs = (
+            f'<a href="/">Forum</a> › <a href="{self._board_path(board)}">'
+            f"{esc(self._boards[board])}</a>"
+        )
+        body = thread_body(crumbs, path, thread, page)
+        if body is None:
             return NOT_FOUND
-        posts = "\n".join(
-            _post(r) for r in thread[(page - 1) * POSTS_PER_PAGE : page * POSTS_PER_PAGE]
-        )
-        first = thread[0]
-        body = (
-            f'<nav class="breadcrumb"><a href="/">Forum</a> › <a href="'
-            f'{self._board_path(first["board"])}">{esc(self._boards[first["board"]])}</a></nav>\n'
-            f'<h1 class="thread-title">{esc(first["title"])}</h1>\n'
-            f'<div class="posts">\n{posts}\n</div>\n' + pager(path, page, pages, "next-page")
-        )
-        return document(self.name, first["title"], body, lang=first["lang"])
+        return document(self.name, thread[0]["title"], body, lang=thread[0]["lang"])
 
 
 def _thread_path(thread: list[Record]) -> str:
@@ -164,3 +159,16 @@ def _calendar(year: int, month: int) -> Response:
         "Next month ›</a></nav>"
     )
     return document("forum", f"Events {year}-{month:02d}", body)
+
+
+def thread_body(crumbs: str, path: str, thread: list[Record], page: int) -> str | None:
+    """A page of a thread's posts under its breadcrumb and title (None past the end)."""
+    pages = -(-len(thread) // POSTS_PER_PAGE)
+    if page > pages:
+        return None
+    posts = "\n".join(_post(r) for r in thread[(page - 1) * POSTS_PER_PAGE : page * POSTS_PER_PAGE])
+    return (
+        f'<nav class="breadcrumb">{crumbs}</nav>\n'
+        f'<h1 class="thread-title">{esc(thread[0]["title"])}</h1>\n'
+        f'<div class="posts">\n{posts}\n</div>\n' + pager(path, page, pages, "next-page")
+    )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Protocol, runtime_checkable
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 HTML = "text/html; charset=utf-8"
 
@@ -25,6 +26,8 @@ class Response:
     status: int = 200
     content_type: str = HTML
     length: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    """More header lines, e.g. Set-Cookie or Location."""
 
 
 NOT_FOUND = Response(b"<!DOCTYPE html><title>404</title><h1>Not found</h1>\n", status=404)
@@ -37,6 +40,27 @@ class Site(Protocol):
     robots_txt: str
 
     def respond(self, path: str, query: dict[str, list[str]]) -> Response: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request as a site with logins sees it: cookies and posted form included."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    cookies: dict[str, str]
+    form: dict[str, list[str]]
+
+
+@runtime_checkable
+class SessionSite(Protocol):
+    """A demo site with logins: it answers whole requests, form posts included."""
+
+    name: str
+    robots_txt: str
+
+    def handle(self, request: Request) -> Response: ...
 
 
 class _Server(ThreadingHTTPServer):
@@ -54,6 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/robots.txt":
             response = Response(owner.site.robots_txt.encode(), content_type="text/plain")
+        elif isinstance(owner.site, SessionSite):
+            response = owner.site.handle(self._request(parts))
         else:
             response = owner.site.respond(unquote(parts.path), parse_qs(parts.query))
         body = response.body
@@ -61,6 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(length))
+        for name, value in response.headers:
+            self.send_header(name, value)
         self.end_headers()
         try:
             if isinstance(body, bytes):
@@ -72,6 +100,25 @@ class _Handler(BaseHTTPRequestHandler):
             # The client gave up (a download cap, say): expected, not an error.
             self.close_connection = True
 
+    def do_POST(self) -> None:
+        """Forms (a login) are for sites with logins; the others take none."""
+        if isinstance(self.server.owner.site, SessionSite):
+            self.do_GET()
+        else:
+            self.send_error(405)
+
+    def _request(self, parts: SplitResult) -> Request:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        cookies = SimpleCookie(self.headers.get("Cookie", ""))
+        return Request(
+            method=self.command,
+            path=unquote(parts.path),
+            query=parse_qs(parts.query),
+            cookies={name: morsel.value for name, morsel in cookies.items()},
+            form=parse_qs(body),
+        )
+
     def log_message(self, format: str, *args: object) -> None:
         """Silent: the request log is `SiteServer.requests()`, not stderr."""
 
@@ -79,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
 class SiteServer:
     """Serves one site on 127.0.0.1 (port 0 = a free port) until stopped."""
 
-    def __init__(self, site: Site, port: int = 0) -> None:
+    def __init__(self, site: Site | SessionSite, port: int = 0) -> None:
         self.site = site
         self._port = port
         self._requests: list[str] = []

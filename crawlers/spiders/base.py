@@ -18,6 +18,7 @@ from armswatch.config import Query, Source
 from armswatch.evidence import Capture
 from armswatch.listing import Listing, listing_id
 from crawlers import signals
+from crawlers.browser import SCREENSHOT_PNG, browser_meta, is_rendered
 from crawlers.extraction import ExtractedFields, select
 from crawlers.runtime import Runtime
 
@@ -56,11 +57,16 @@ def capture_of(response: Response, raw_sha256: str) -> Capture:
         raw_sha256=raw_sha256,
         captured_at=utc_now(),
         ip_address=str(response.ip_address) if response.ip_address else None,
+        rendered=is_rendered(response),
+        screenshot=response.meta.get(SCREENSHOT_PNG),
     )
 
 
 class SourceSpider(scrapy.Spider):
     """A spider configured entirely by one source file."""
+
+    evidence_callbacks: tuple[str, ...] = ()
+    """The callbacks whose pages are kept as evidence (browser pages: with a screenshot)."""
 
     def __init__(self, source: Source, runtime: Runtime, **kwargs: Any) -> None:
         super().__init__(name=source.name, **kwargs)
@@ -92,7 +98,10 @@ class SourceSpider(scrapy.Spider):
         (javascript:, mailto:, magnet:)."""
         if not url.startswith(("http://", "https://")):
             return None
-        return scrapy.Request(url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs)
+        meta = browser_meta(self.source, callback, self.evidence_callbacks)
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs, meta=meta
+        )
 
     def start_requests_for(self, callback: Callable[..., Any]) -> Iterator[scrapy.Request]:
         for url in self.source.start_urls:

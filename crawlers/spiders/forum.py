@@ -16,6 +16,8 @@ from crawlers.spiders.base import SourceSpider, nodes
 
 
 class ForumSpider(SourceSpider):
+    evidence_callbacks = ("parse_thread",)
+
     @property
     def navigation(self) -> ForumNavigation:
         assert self.source.forum is not None  # guaranteed by the Source model
