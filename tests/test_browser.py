@@ -29,7 +29,7 @@ from armswatch.evidence import RENDERED_NOTE
 from armswatch.stores import SearchQuery
 from tests.conftest import audit_events, crawl, open_store, run_cli
 from tests.test_crawl_lifecycle import demo_source, last_stats, write_config
-from tests.test_onion import SocksServer, lookups_env, onion
+from tests.test_onion import SocksServer, crawl_recording_lookups, onion
 
 JS_ONION, GONE = onion("jsmarket"), onion("gone")
 """GONE has no route at the SOCKS server: an onion service that is offline."""
@@ -101,12 +101,8 @@ def browser_crawl(
         ),
     ]
     config = write_config(directory, *sources)
-    env, log = lookups_env(directory)
-    data_dir = directory / "data"
     try:
-        result = crawl(demo_sites, data_dir, config=config, env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
-        lookups = log.read_text().splitlines()
+        result, data_dir, lookups = crawl_recording_lookups(demo_sites, directory, config)
         yield BrowserCrawl(demo_sites, data_dir, socks, onion_site, lookups, result.stdout)
     finally:
         socks.close()

@@ -13,6 +13,7 @@ import os
 import socket
 import ssl
 import struct
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -254,6 +255,18 @@ def lookups_env(directory: Path) -> tuple[dict[str, str], Path]:
     return {"PYTHONPATH": path, LOOKUPS_ENV: str(log)}, log
 
 
+def crawl_recording_lookups(
+    demo_sites: DemoSites, directory: Path, config: Path
+) -> tuple[subprocess.CompletedProcess[str], Path, list[str]]:
+    """Crawl every source of `config` into `directory/data`; the crawl, its data
+    directory and the host names its process looked up."""
+    env, log = lookups_env(directory)
+    data_dir = directory / "data"
+    result = crawl(demo_sites, data_dir, config=config, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, data_dir, log.read_text().splitlines()
+
+
 @dataclass
 class OnionCrawl:
     sites: DemoSites
@@ -314,12 +327,8 @@ def onion_crawl(
         ),
     ]
     config = write_config(directory, *sources)
-    env, log = lookups_env(directory)
-    data_dir = directory / "data"
     try:
-        result = crawl(demo_sites, data_dir, config=config, env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
-        lookups = log.read_text().splitlines()
+        result, data_dir, lookups = crawl_recording_lookups(demo_sites, directory, config)
         yield OnionCrawl(demo_sites, data_dir, socks, tls_front, lookups, result.stdout)
     finally:
         for server in (tls_front, endless):

@@ -10,6 +10,7 @@ import signal
 import threading
 from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -22,6 +23,9 @@ from armswatch.cli.context import Exit, common_options, console, errors, fail, l
 from armswatch.config import Config
 from armswatch.scheduling import job, job_store_url
 from armswatch.scheduling.history import OK, RunHistory, RunRecord
+
+if TYPE_CHECKING:
+    from scheduler import Scheduler
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -36,7 +40,7 @@ def schedule_group() -> None:
     """
 
 
-def _scheduler(config: Config):
+def _scheduler(config: Config) -> Scheduler:
     from scheduler import Scheduler  # APScheduler loads only for these commands
 
     try:

@@ -181,8 +181,9 @@ class ElasticsearchStore:
         self._closed = False
         self._last_error = ""
         self._unrefreshed = False
-        self._read: dict[str, dict[str, Any]] = {}
-        """Documents read since the last commit: `write` numbers versions against them."""
+        self._read: dict[str, dict[str, Any] | None] = {}
+        """Documents read since the last commit (None: not stored): `write` numbers
+        versions against them."""
 
     # -- the cluster's availability -------------------------------------------
 
@@ -253,8 +254,8 @@ class ElasticsearchStore:
             doc = docs.get(listing_id)
             for operation in queued.get(listing_id, []):
                 doc = apply(doc, operation)
+            self._read[listing_id] = doc  # None too: `write` need not ask again
             if doc is not None:
-                self._read[listing_id] = doc
                 found[listing_id] = listing_of(doc)
         return found
 
@@ -304,10 +305,9 @@ class ElasticsearchStore:
         return [hit["_id"] for hit in response["hits"]["hits"]]
 
     def versions(self, listing_id: str) -> list[ListingVersion]:
-        listing = self.get_many([listing_id])
-        if not listing:
-            return []
-        return [ListingVersion(**v) for v in self._read[listing_id].get("versions", [])]
+        self.get_many([listing_id])
+        doc = self._read[listing_id]
+        return [ListingVersion(**v) for v in doc.get("versions", [])] if doc else []
 
     def count(self) -> int:
         with self._cluster():
