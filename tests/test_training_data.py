@@ -261,15 +261,38 @@ def test_split_assignment_is_deterministic_and_recorded(
     build: ModuleType, listings: list[dict[str, Any]]
 ) -> None:
     records = [{k: v for k, v in r.items() if k != "split"} for r in listings]
-    first = build.assign_splits(records)
-    second = build.assign_splits(list(reversed(records)))
-    assert first == second
-    assert first == {r["id"]: r["split"] for r in listings}
+    recorded = build.recorded_splits(LISTINGS)
+    assert recorded == {r["id"]: r["split"] for r in listings}
+    first = build.assign_splits(records, recorded=recorded)
+    second = build.assign_splits(list(reversed(records)), recorded=recorded)
+    assert first == second == recorded
     rebuilt = build.build_listings(
-        [r for r in records if r["origin"] == "real"], build.load_authored()
+        [r for r in records if r["origin"] == "real"], build.load_authored(), recorded=recorded
     )
     assert build.digest(rebuilt) == build.digest(listings)
     assert build.digest(build.test_real_subset(rebuilt)) == build.digest(read_jsonl(TEST_REAL))
+
+
+def test_new_records_never_move_recorded_ones(build: ModuleType) -> None:
+    """Adding data keeps every recorded split; the new records alone are stratified."""
+
+    def record(i: int, labels: list[str], title: str = "") -> dict[str, Any]:
+        return {"id": f"r{i:04d}", "title": title or f"listing {i}", "labels": labels, "lang": "en"}
+
+    old = [record(i, ["firearm"]) for i in range(200)]
+    recorded = build.assign_splits(old)
+    assert Counter(recorded.values()) == {"train": 140, "validation": 30, "test": 30}
+    new = [record(i, ["firearm"]) for i in range(200, 400)]
+    # a new record titled like a recorded test one joins that one's split
+    test_id = next(i for i, split in recorded.items() if split == "test")
+    twin = record(400, ["firearm"], title=f"listing {int(test_id[1:])}")
+    splits = build.assign_splits([*old, *new, twin], recorded=recorded)
+    assert {i: splits[i] for i in recorded} == recorded
+    assert splits[twin["id"]] == "test"
+    added = Counter(splits[r["id"]] for r in [*new, twin])
+    assert added == {"train": 141, "validation": 30, "test": 30}, added
+    # without the record, the same data would have been split differently
+    assert build.assign_splits([*old, *new]) != {i: s for i, s in splits.items() if i != "r0400"}
 
 
 @pytest.mark.skipif(SHARED_DATA is None, reason="shared/data not present")

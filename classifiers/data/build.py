@@ -24,8 +24,10 @@ What it does, deterministically (fixed SEED, sorted inputs, no clock):
    hard negatives). They are source data: read, validated, never generated here.
 3. **Splits** (`listings.jsonl` = real + authored, each with `split`):
    stratified by (label set, language), 70/15/15, fixed seed; records whose
-   normalized titles are equal stay in one split. `test_real.jsonl` is the
-   real-data part of the test split, every label checked by hand.
+   normalized titles are equal stay in one split. A record keeps the split it
+   has in the committed `listings.jsonl`; only new records are assigned, so
+   adding data never moves a test record into training. `test_real.jsonl` is
+   the real-data part of the test split, every label checked by hand.
 
 Never read here: `agora-2014-04-06-weapons-html/` (held-out crawl/evaluation
 set) and the demo sites' data (a crawl target). Agora weapons titles that were
@@ -50,7 +52,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1207,13 +1209,20 @@ def _rank(seed: int, key: str) -> str:
     return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
 
 
-def assign_splits(records: list[dict[str, Any]], seed: int = SEED) -> dict[str, str]:
+def assign_splits(
+    records: list[dict[str, Any]],
+    seed: int = SEED,
+    recorded: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """id -> split. Records with equal normalized titles form one group and share a
-    split. Each group is stratified by the (label set, language) of its first record
-    (by id). Within a stratum the groups are ranked by a seeded hash of their key; the
-    top-ranked groups fill the test split up to 15% of the stratum's records, the next
-    ones validation up to 15%, the rest go to train. Ranks do not depend on the other
-    records, so a fixed label moves at most the groups at a stratum's boundary."""
+    split. A group holding a record whose split is `recorded` (the split file as
+    committed) keeps that split, so adding records never moves one that a model was
+    trained or tested on. The other groups are stratified by the (label set, language)
+    of their first record (by id): within a stratum they are ranked by a seeded hash
+    of their key, and the top-ranked fill the test split up to 15% of the stratum's
+    records (recorded ones included), the next ones validation up to 15%, the rest go
+    to train. Ranks do not depend on the other records."""
+    recorded = recorded or {}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in sorted(records, key=lambda r: r["id"]):
         groups[normalize(record["title"]) or record["id"]].append(record)
@@ -1230,23 +1239,41 @@ def assign_splits(records: list[dict[str, Any]], seed: int = SEED) -> dict[str, 
             "test": round(shares["test"] * size),
             "validation": round(shares["validation"] * size),
         }
-        placed = {"test": 0, "validation": 0}
+        kept = {key: _recorded_split(groups[key], recorded) for key in keys}
+        placed = {
+            name: sum(len(groups[k]) for k in keys if kept[k] == name) for name in targets
+        }
         for key in keys:
-            name = next((n for n in ("test", "validation") if placed[n] < targets[n]), "train")
-            if name != "train":
+            name = kept[key] or next(
+                (n for n in ("test", "validation") if placed[n] < targets[n]), "train"
+            )
+            if not kept[key] and name != "train":
                 placed[name] += len(groups[key])
             for record in groups[key]:
                 out[record["id"]] = name
     return out
 
 
+def _recorded_split(group: list[dict[str, Any]], recorded: Mapping[str, str]) -> str | None:
+    """The recorded split of a group's first recorded member, None for a new group."""
+    return next((recorded[r["id"]] for r in group if r["id"] in recorded), None)
+
+
+def recorded_splits(path: Path = LISTINGS_OUT) -> dict[str, str]:
+    """id -> split as written in the split file (empty before the first build)."""
+    return {r["id"]: r["split"] for r in read_jsonl(path)} if path.exists() else {}
+
+
 def build_listings(
-    real: list[dict[str, Any]], authored: list[dict[str, Any]], seed: int = SEED
+    real: list[dict[str, Any]],
+    authored: list[dict[str, Any]],
+    seed: int = SEED,
+    recorded: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """real + authored, validated, each with its split."""
+    """real + authored, validated, each with its split (recorded splits kept)."""
     records = [*real, *authored]
     validate(records)
-    splits = assign_splits(records, seed)
+    splits = assign_splits(records, seed, recorded)
     return [{**r, "split": splits[r["id"]]} for r in sorted(records, key=lambda r: r["id"])]
 
 
@@ -1285,7 +1312,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     real = read_jsonl(REAL_OUT) if args.no_real else build_real()
-    listings = build_listings(real, load_authored())
+    listings = build_listings(real, load_authored(), recorded=recorded_splits())
     test_real = test_real_subset(listings)
     outputs: list[tuple[Path, list[dict[str, Any]]]] = [
         (REAL_OUT, real),
