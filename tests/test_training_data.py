@@ -141,6 +141,22 @@ def test_splits_disjoint_no_near_duplicates_across(listings: list[dict[str, Any]
     assert not [t for t, s in by_listing.items() if len(s) > 1][:5]
 
 
+def test_translations_share_a_split(listings: list[dict[str, Any]]) -> None:
+    """Authored listings written as translations of one another (`group`) sit in one
+    split, so no language is tested on a listing trained on in another language."""
+    by_group: dict[str, set[str]] = defaultdict(set)
+    langs: dict[str, set[str]] = defaultdict(set)
+    for r in listings:
+        if "group" in r:
+            by_group[r["group"]].add(r["split"])
+            langs[r["group"]].add(r["lang"])
+    assert len(by_group) >= 100
+    assert not [g for g, splits in by_group.items() if len(splits) > 1]
+    # a group holds one listing per language at most
+    sizes = Counter(r["group"] for r in listings if "group" in r)
+    assert all(sizes[g] == len(langs[g]) for g in by_group)
+
+
 def test_splits_stratified(listings: list[dict[str, Any]]) -> None:
     by_split: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in listings:

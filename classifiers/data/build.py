@@ -384,6 +384,36 @@ OVERRIDES: dict[str, tuple[list[str] | None, str]] = {
     "armslist-7450643": (["firearm", "ammunition"], "package lists ammo; 'can add a suppressor'"),
     "armslist-7564865": (["firearm"], "'2-8 round mags' are two magazines"),
     "armslist-7392132": (["firearm", "parts"], "upper, or the whole rifle for $2700"),
+    # Armslist parts/ammunition review (SPOT_CHECK.md, "Armslist parts and ammunition")
+    "armslist-7426603": (["firearm"], "'5 magazines through it' were fired; 3 factory mags"),
+    "armslist-7387475": (["firearm"], "the rifle's own match barrel and one magazine"),
+    "armslist-7520180": (["firearm"], "two magazines are the Mark III's standard equipment"),
+    "armslist-7564904": (["firearm"], "a revolver's own 6-inch barrel"),
+    "armslist-7565398": (["firearm"], "two magazines; extended controls are not parts"),
+    "armslist-7535820": (["firearm"], "integral suppressor of the pistol; ammo not offered"),
+    "armslist-7564637": (["firearm"], "'suppressor-ready', suppressor sights; factory mags"),
+    "armslist-7565314": (["firearm"], "6 + 8 round mags are the P290RS's standard pair"),
+    "armslist-7489696": (["firearm"], "flush + extended mag are the XD-S's standard pair"),
+    "armslist-7253116": (["firearm"], "'ammo is not included in the sale'"),
+    "armslist-7563602": (["firearm"], "'fired 100 rounds': no ammunition offered"),
+    "armslist-7565058": (["firearm", "parts"], "four magazines; rounds were fired, not offered"),
+    "armslist-7565123": (["firearm"], "'less than 100 rounds thru it', two mags"),
+    "armslist-6825843": (["firearm", "parts"], "three barrels; 'factory ammo' describes loads"),
+    "armslist-7518598": (["firearm"], "'no problems with steel ammo': not offered"),
+    "armslist-6512485": (["firearm", "parts"], "'w/ Mags'; '.223 ammo' is compatibility"),
+    "armslist-7543659": (["firearm", "parts", "ammunition"], "'more magazines and ammo' offered"),
+    "armslist-7117897": (["firearm", "ammunition"], "'will include a bunch of ammo'"),
+    "armslist-7400853": (["firearm", "ammunition"], "bullets, brass and reloaded ammo included"),
+    "armslist-7541611": (["firearm", "ammunition"], "'1050 rounds of 308 ammo'"),
+    "armslist-7560264": (["firearm", "ammunition"], "'roughly 400 rounds of fmj'"),
+    "armslist-7564083": (["firearm", "ammunition"], "'can include ... 100 rounds of 5.56'"),
+    "armslist-7534920": (["firearm", "parts"], "'one extra magazine'"),
+    "armslist-7565118": (["firearm", "parts"], "'includes 1 extra magazine'"),
+    "armslist-7565121": (["firearm", "parts"], "'includes 1 extra magazine'"),
+    "armslist-7565126": (["firearm", "parts"], "'includes 1 extra magazine'"),
+    "armslist-7565131": (["firearm", "parts"], "'includes 2 extra magazines'"),
+    "armslist-7540304": (["firearm", "parts"], "'a surplus of mags as well'"),
+    "armslist-7009167": (["firearm", "parts"], "threaded barrel plus the original one"),
 }
 
 
@@ -1214,22 +1244,28 @@ def assign_splits(
     seed: int = SEED,
     recorded: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """id -> split. Records with equal normalized titles form one group and share a
-    split. A group holding a record whose split is `recorded` (the split file as
-    committed) keeps that split, so adding records never moves one that a model was
-    trained or tested on. The other groups are stratified by the (label set, language)
-    of their first record (by id): within a stratum they are ranked by a seeded hash
-    of their key, and the top-ranked fill the test split up to 15% of the stratum's
-    records (recorded ones included), the next ones validation up to 15%, the rest go
-    to train. Ranks do not depend on the other records."""
+    """id -> split. Records that belong together share a split: those with equal
+    normalized titles, and authored records with the same `group` (translations of
+    one listing into several languages, which a multilingual model would otherwise
+    see in training and be tested on in another language). A group holding a record
+    whose split is `recorded` (the split file as committed) keeps that split, so
+    adding records never moves one that a model was trained or tested on. The other
+    groups are stratified by the label set of their first record (by id) and their
+    language ("multilingual" for a translation group): within a stratum they are
+    ranked by a seeded hash of their key, and the top-ranked fill the test split up
+    to 15% of the stratum's records (recorded ones included), the next ones
+    validation up to 15%, the rest go to train. Ranks do not depend on the other
+    records."""
     recorded = recorded or {}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in sorted(records, key=lambda r: r["id"]):
-        groups[normalize(record["title"]) or record["id"]].append(record)
+        groups[record.get("group") or normalize(record["title"]) or record["id"]].append(record)
     strata: dict[tuple[str, str], list[str]] = defaultdict(list)
     for key, members in groups.items():
         first = members[0]
-        strata[(",".join(ordered(first["labels"])), first["lang"])].append(key)
+        langs = {member["lang"] for member in members}
+        lang = first["lang"] if len(langs) == 1 else "multilingual"
+        strata[(",".join(ordered(first["labels"])), lang)].append(key)
     shares = dict(SPLITS)
     out: dict[str, str] = {}
     for stratum in sorted(strata):
