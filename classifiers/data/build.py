@@ -1276,9 +1276,7 @@ def assign_splits(
             "validation": round(shares["validation"] * size),
         }
         kept = {key: _recorded_split(groups[key], recorded) for key in keys}
-        placed = {
-            name: sum(len(groups[k]) for k in keys if kept[k] == name) for name in targets
-        }
+        placed = {name: sum(len(groups[k]) for k in keys if kept[k] == name) for name in targets}
         for key in keys:
             name = kept[key] or next(
                 (n for n in ("test", "validation") if placed[n] < targets[n]), "train"
