@@ -27,7 +27,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
@@ -39,8 +39,9 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from armswatch import __version__
-from armswatch.listing import Listing
+from armswatch import LABELS, __version__
+from armswatch.listing import Listing, price_text
+from armswatch.stores.base import ListingVersion
 
 RAW_DIR = "raw"
 EVIDENCE_DIR = "evidence"
@@ -325,6 +326,17 @@ class EvidenceLocker:
         write_atomically(out / "SHA256SUMS", checksums(manifest).encode())
         return self.verify(out, manifest)
 
+    def bundle(
+        self, listing: Listing, versions: list[ListingVersion], manifest: Manifest, out: Path
+    ) -> list[Problem]:
+        """Write the listing's evidence bundle into `out`: what `export` copies, and
+        summary.txt for a person (which says whether the copies verified); returns the
+        problems of verifying them. `armswatch evidence` and case packages hand this on."""
+        problems = self.export(manifest, out)
+        summary = summary_text(listing, versions, manifest, problems)
+        write_atomically(out / "summary.txt", summary.encode())
+        return problems
+
     def _entry(self, kind: Kind, listing: Listing, capture: Capture) -> EvidenceFile:
         kept = capture.kept.get(kind)
         if kept is None:
@@ -408,6 +420,69 @@ def checksums(manifest: Manifest) -> str:
         if entry.kind == "raw_page":
             lines.append(f"{entry.raw_sha256}  {page_path(entry)}")
     return "\n".join(dict.fromkeys(lines)) + "\n"
+
+
+def summary_text(
+    listing: Listing,
+    versions: list[ListingVersion],
+    manifest: Manifest,
+    problems: list[Problem],
+) -> str:
+    """What a bundle shows, for a person: the listing, its versions, every file
+    with where and when it was captured, and the verification."""
+    written = datetime.now(UTC).isoformat(timespec="seconds")
+    scores = ", ".join(f"{label} {listing.scores.get(label, 0.0):.2f}" for label in LABELS)
+    lines = [
+        f"Evidence bundle of listing {listing.id}",
+        f"Written {written} by armswatch {__version__}.",
+        "",
+        "Listing (as stored now)",
+        f"  title:        {listing.title}",
+        f"  source:       {listing.source}",
+        f"  url:          {listing.url}",
+        f"  seller:       {listing.seller or '-'}",
+        f"  price:        {price_text(listing.price, listing.currency)}",
+        f"  first seen:   {listing.first_seen or '-'}",
+        f"  last seen:    {listing.last_seen or '-'}",
+        f"  labels:       {', '.join(listing.labels) or 'none (not flagged)'}",
+        f"  scores:       {scores}",
+        f"  threat score: {listing.threat_score:.2f} "
+        f"(classifier {listing.classifier_version or 'none yet'})",
+        f"  raw page:     sha256 {listing.raw_sha256 or '-'} (the latest fetched)",
+        "",
+        "Versions (as stored)",
+    ]
+    for v in versions:
+        lines.append(
+            f"  v{v.version}  seen {v.seen_at}  price {price_text(v.price, v.currency)}  "
+            f"content sha256 {v.content_sha256}  raw page sha256 {v.raw_sha256 or '-'}"
+        )
+    lines += ["", "Evidence files (paths relative to this folder; hashes from manifest.json)"]
+    for entry in manifest.files:
+        lines += [
+            f"  v{entry.listing_version}  {entry.kind}  captured {entry.captured_at}  from "
+            f"{entry.url}",
+            f"      {entry.path}  {entry.size} bytes  sha256 {entry.sha256}",
+            f"      page sha256 {entry.raw_sha256}; crawler armswatch {entry.crawler_version}; "
+            f"user agent {entry.user_agent or '-'}",
+        ]
+        if entry.kind == "raw_page":
+            lines.append(f"      decompressed: {page_path(entry)}")
+    lines += ["", "Verification"]
+    if problems:
+        lines.append(f"  NOT VERIFIED: {len(problems)} file(s) do not match manifest.json:")
+        lines += [f"    {problem}" for problem in problems]
+    else:
+        lines.append(
+            f"  All {len(manifest.files)} file(s) match manifest.json (SHA-256 and size), and "
+            "each records the page whose SHA-256 it names."
+        )
+    lines += [
+        "  Check again anywhere: sha256sum -c SHA256SUMS (in this folder).",
+        "  The .warc.gz files open in any WARC reader (warcio, pywb, ReplayWeb.page).",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _body_problem(entry: EvidenceFile, data: bytes) -> str | None:

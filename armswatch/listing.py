@@ -90,3 +90,10 @@ def content_hash(listing: Listing) -> str:
 def same_content(stored: Mapping[str, Any], crawled: Mapping[str, Any]) -> bool:
     """Whether a crawled listing reads as the stored one (no new version needed)."""
     return all(stored.get(name) == crawled.get(name) for name in VERSIONED_FIELDS)
+
+
+def price_text(price: float | None, currency: str | None) -> str:
+    """A price as people read it ("1,200 EUR"), "-" when none was given."""
+    if price is None:
+        return "-"
+    return f"{price:,.8g} {currency or ''}".strip()

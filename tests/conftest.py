@@ -60,11 +60,14 @@ def run_cli(
     sites: DemoSites | None = None,
     timeout: float = 300,
     env: dict[str, str] | None = None,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`armswatch ARGS` in a child process, pointed at `sites` when given."""
+    """`armswatch ARGS` in a child process, pointed at `sites` when given, with `input`
+    as its standard input (none: an empty one)."""
     env = {**os.environ, "COLUMNS": "200", **(sites.env() if sites else {}), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "armswatch", *map(str, args)],
+        input=input or "",
         capture_output=True,
         text=True,
         env=env,

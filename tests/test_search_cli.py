@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from armswatch.stores import Review
 from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
 from tests.conftest import CLI_STORES, CliStore, cli_store, run_cli
 from tests.listings import T0, T1, T2, fill, make
@@ -72,6 +73,9 @@ def fill_store(cli: CliStore) -> None:
             last_seen=T1,
             change="changed",
         ),
+    )
+    store.add_review(
+        Review(listing_id=hex_id(11), verdict="false_positive", analyst="ana", reviewed_at=T2)
     )
     store.close()
 
@@ -181,6 +185,24 @@ def test_facets_after_the_results(cli: CliStore) -> None:
         "2026-11-21",
         "2026-11-20",
     ]
+
+
+def test_score_range_and_verdict_filters(cli: CliStore) -> None:
+    def ids(*args: str) -> set[str]:
+        code, out, err = search(cli, "--json", *args)
+        assert code == 0, err
+        return {json.loads(line)["id"] for line in out.splitlines()}
+
+    assert ids("--min-score", "0.55", "--max-score", "0.75") == {hex_id(11), hex_id(12)}
+    ammo = ("--label", "ammunition")
+    assert ids(*ammo, "--verdict", "none") == {hex_id(10), hex_id(12), hex_id(13)}
+    assert ids(*ammo, "--verdict", "false_positive") == {hex_id(11)}
+    assert ids(*ammo, "--verdict", "confirmed") == set()
+
+    code, out, err = search(cli, "--facets", "--json", *ammo)
+    assert code == 0, err
+    verdicts = {v["value"]: v["count"] for v in json.loads(out)["facets"]["verdict"]}
+    assert verdicts == {"none": 3, "false_positive": 1}
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJ4IjogMX0"])

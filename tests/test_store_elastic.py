@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from armswatch.config.models import ElasticsearchSettings
-from armswatch.stores import SearchQuery, StoreUnavailable
+from armswatch.stores import Review, SearchQuery, StoreUnavailable
 from armswatch.stores.elastic import ElasticsearchStore
 from tests.conftest import crawl, es_settings, run_cli
-from tests.listings import T1, T2, fill, make
+from tests.listings import T1, T2, fill, ids, make
 from tests.noida import NoidaServer, SlowProxy, free_port
 
 
@@ -189,6 +189,46 @@ def test_rebuild_swaps_the_alias_without_losing_writes_made_meanwhile(
     fill(es, make("after", title="Written after"))
     assert es.get("after") is not None
     crawler.close()
+
+
+# -- verdicts on the listings -------------------------------------------------------
+
+
+def test_a_verdict_outlives_crawl_writes_that_waited_in_the_outbox(
+    server: NoidaServer, es: ElasticsearchStore, tmp_path: Path
+) -> None:
+    fill(es, make("a1", title="Glock 19", price=500.0), make("b2", title="Holster"))
+    es.add_review(Review("a1", "confirmed", "bob", T1, labels=("firearm",)))
+    server.stop()
+
+    fill(es, make("a1", title="Glock 19", price=450.0, last_seen=T1, change="changed"))
+    fill(es, make("a1", title="Glock 19", price=450.0, last_seen=T2, change="unchanged"))
+    assert es.outbox.depth().pending == 2
+    es.close()
+    server.start()
+    again = open_es(server.url, tmp_path / "outbox.sqlite3")
+    assert again.drain(force=True).remaining == 0
+
+    assert ids(again, verdicts=("confirmed",)) == ["a1"]
+    assert ids(again, verdicts=("none",)) == ["b2"]
+    assert [v.price for v in again.versions("a1")] == [500.0, 450.0]
+    again.close()
+
+
+def test_a_verdict_is_searchable_at_once_by_other_processes(
+    server: NoidaServer, es: ElasticsearchStore, tmp_path: Path
+) -> None:
+    """The review app's next page may be served by another thread with its own store."""
+    fill(es, make("a1", title="Glock 19"), make("b2", title="Holster"))
+    assert ids(es, verdicts=("none",)) == ["a1", "b2"]  # refreshed: searchable by all
+    other = open_es(server.url, tmp_path / "other-outbox.sqlite3")
+    assert ids(other, verdicts=("none",)) == ["a1", "b2"]
+
+    es.add_review(Review("a1", "false_positive", "bob", T1))
+
+    assert ids(other, verdicts=("none",)) == ["b2"]
+    assert ids(other, verdicts=("false_positive",)) == ["a1"]
+    other.close()
 
 
 # -- configuration and commands -----------------------------------------------------

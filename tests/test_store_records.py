@@ -326,3 +326,24 @@ def test_review_verdicts_and_labels_are_checked() -> None:
     assert review("a", "confirmed", "parts").training_labels() == {"parts"}
     assert review("a", "false_positive").training_labels() == set()
     assert review("a", "follow_up").training_labels() is None
+
+
+def test_a_verdict_outlives_later_crawls_of_its_listing(store: Store) -> None:
+    fill(store, make("a", title="Glock 19", labels=["firearm"]), make("b", title="Holster"))
+    store.add_review(review("a", "confirmed", "firearm"))
+
+    # Seen again unchanged, then with new content, then unchanged in the same batch
+    # as a new listing: no crawl write drops the analyst's verdict.
+    fill(store, make("a", title="Glock 19", labels=["firearm"], last_seen=T1, change="unchanged"))
+    assert ids(store, verdicts=("confirmed",)) == ["a"]
+    changed = make("a", title="Glock 19, two mags", last_seen=T2, change="changed")
+    fill(store, changed, make("c", title="Scope"))
+    fill(store, make("a", title="Glock 19, two mags", last_seen=T2, change="unchanged"))
+
+    assert changed.version == 2
+    assert ids(store, verdicts=("confirmed",)) == ["a"]
+    assert sorted(ids(store, verdicts=("none",))) == ["b", "c"]
+    store.close()
+    again = reopen(store)
+    assert ids(again, verdicts=("confirmed",), text="mags") == ["a"]
+    again.close()

@@ -1,5 +1,6 @@
 """Search through the store interface, the same for every store: the sort orders
-and their ties, keyset pages, highlights of the matched words, and facet counts."""
+and their ties, keyset pages, score ranges and verdict filters, highlights of the
+matched words, and facet counts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from armswatch.listing import Listing
 from armswatch.stores import SearchQuery, Store
-from armswatch.stores.base import FACETS, HIGHLIGHT_END, HIGHLIGHT_START
+from armswatch.stores.base import FACETS, HIGHLIGHT_END, HIGHLIGHT_START, Review
 from tests.listings import T0, T1, T2, fill, ids, make
 
 S, E = HIGHLIGHT_START, HIGHLIGHT_END
@@ -138,6 +139,7 @@ def every_page(store: Store, limit: int, **query: Any) -> tuple[list[list[str]],
         {"sort": "newest", "sources": ("forum-a",)},
         {"sort": "score", "labels": ("ammunition",)},
         {"sort": "score", "text": "ammo", "since": datetime(2026, 11, 21, tzinfo=UTC)},
+        {"sort": "newest", "min_score": 0.25, "max_score": 0.75},
     ],
 )
 def test_pages_give_every_match_once_in_order(store: Store, query: dict[str, Any]) -> None:
@@ -220,6 +222,143 @@ def test_a_malformed_cursor_is_refused(store: Store, cursor: str) -> None:
 
     with pytest.raises(ValueError, match="cursor"):
         store.search(SearchQuery(sort="score", after=cursor))
+
+
+# -- score ranges and verdicts ------------------------------------------------------
+
+
+@pytest.fixture
+def ranged(store: Store) -> Store:
+    fill(
+        store,
+        make(
+            "gun",
+            scores={"firearm": 0.9, "ammunition": 0.2},
+            labels=["firearm"],
+            threat_score=0.9,
+        ),
+        make(
+            "ammo",
+            scores={"firearm": 0.3, "ammunition": 0.6},
+            labels=["ammunition"],
+            threat_score=0.6,
+        ),
+        make(
+            "print",
+            scores={"blueprints": 0.95, "firearm": 0.5},
+            labels=["blueprints", "firearm"],
+            threat_score=0.95,
+        ),
+        make("none", threat_score=0.0),
+    )
+    return store
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"max_score": 0.6}, {"ammo", "none"}),  # inclusive, as min_score
+        ({"max_score": 0.59}, {"none"}),
+        ({"min_score": 0.6, "max_score": 0.9}, {"gun", "ammo"}),
+        ({"min_score": 0.7, "max_score": 0.6}, set()),
+        ({"labels": ("firearm",), "max_score": 0.5}, {"print"}),
+        ({"labels": ("firearm",), "min_score": 0.4, "max_score": 0.6}, {"print"}),
+        ({"labels": ("firearm", "ammunition"), "min_score": 0.55, "max_score": 0.7}, {"ammo"}),
+        # One score of a named label lies in the range: gun (0.9 and 0.2) and ammo (0.3
+        # and 0.6) have one above and one below it, none inside.
+        ({"labels": ("firearm", "ammunition"), "min_score": 0.5, "max_score": 0.55}, {"print"}),
+    ],
+)
+def test_score_ranges(ranged: Store, query: dict[str, Any], expected: set[str]) -> None:
+    assert set(ids(ranged, **query)) == expected
+
+
+def verdict(store: Store, listing_id: str, verdict: str, *labels: str) -> None:
+    store.add_review(Review(listing_id, verdict, "analyst1", T1, labels=labels))
+
+
+@pytest.fixture
+def reviewed(store: Store) -> Store:
+    """Five flagged listings, four reviewed (two of them twice: the latest counts)."""
+    fill(
+        store,
+        *(
+            make(name, threat_score=score, labels=["firearm"], scores={"firearm": score})
+            for name, score in [("a", 0.9), ("b", 0.8), ("c", 0.7), ("d", 0.6), ("e", 0.5)]
+        ),
+    )
+    verdict(store, "a", "follow_up")
+    verdict(store, "a", "confirmed", "firearm")
+    verdict(store, "b", "confirmed", "parts")
+    verdict(store, "b", "false_positive")
+    verdict(store, "c", "follow_up")
+    verdict(store, "d", "false_positive")
+    verdict(store, "d", "follow_up")
+    return store
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"verdicts": ("none",)}, ["e"]),
+        ({"verdicts": ("confirmed",)}, ["a"]),
+        ({"verdicts": ("false_positive",)}, ["b"]),
+        ({"verdicts": ("follow_up",)}, ["c", "d"]),
+        ({"verdicts": ("none", "follow_up")}, ["c", "d", "e"]),
+        ({"verdicts": ("confirmed", "false_positive")}, ["a", "b"]),
+        ({}, ["a", "b", "c", "d", "e"]),
+        ({"verdicts": ("follow_up",), "max_score": 0.65}, ["d"]),
+    ],
+)
+def test_verdict_filters_read_the_latest_review(
+    reviewed: Store, query: dict[str, Any], expected: list[str]
+) -> None:
+    assert ids(reviewed, sort="score", **query) == expected
+
+
+def test_a_new_review_moves_a_listing_between_verdicts(reviewed: Store) -> None:
+    verdict(reviewed, "e", "confirmed", "firearm")
+    verdict(reviewed, "c", "false_positive")
+
+    assert ids(reviewed, verdicts=("none",)) == []
+    assert ids(reviewed, verdicts=("confirmed",)) == ["a", "e"]
+    assert ids(reviewed, verdicts=("false_positive",)) == ["b", "c"]
+    assert reviewed.search(SearchQuery(verdicts=("follow_up",))).total == 1
+
+
+def test_verdicts_are_counted_as_a_facet(reviewed: Store) -> None:
+    assert reviewed.facets(SearchQuery())["verdict"] == [
+        ("follow_up", 2),
+        ("confirmed", 1),
+        ("false_positive", 1),
+        ("none", 1),
+    ]
+    assert reviewed.facets(SearchQuery(min_score=0.7), size=2)["verdict"] == [
+        ("confirmed", 1),
+        ("false_positive", 1),
+    ]
+
+
+def test_an_unknown_verdict_is_refused() -> None:
+    with pytest.raises(ValueError, match="verdicts must be among"):
+        SearchQuery(verdicts=("maybe",))
+
+
+def test_pages_of_unreviewed_listings_give_each_once_in_order(store: Store) -> None:
+    listings = catalogue()
+    fill(store, *listings)
+    for listing in listings[::3]:
+        verdict(store, listing.id, "false_positive")
+    for listing in listings[1::6]:
+        verdict(store, listing.id, "follow_up")
+    reviewed = {listing.id for listing in listings[::3] + listings[1::6]}
+    expected = [x.id for x in sorted(listings, key=SORT_KEYS["score"]) if x.id not in reviewed]
+
+    pages, totals = every_page(store, limit=4, sort="score", verdicts=("none",))
+
+    assert len(pages) >= 3
+    assert [listing_id for page in pages for listing_id in page] == expected
+    assert totals == {len(expected)}
 
 
 # -- highlights -----------------------------------------------------------------------
@@ -326,6 +465,7 @@ def test_facets_count_every_match(faceted: Store) -> None:
         "lang": [("en", 3), ("de", 1)],
         "seller": [("alice", 1), ("bob", 1)],
         "day": [("2026-11-22", 2), ("2026-11-21", 1), ("2026-11-20", 1)],
+        "verdict": [("none", 4)],
     }
 
 
@@ -338,6 +478,7 @@ def test_facets_count_only_the_matches_of_text_and_filters(faceted: Store) -> No
         "lang": [("de", 1), ("en", 1)],
         "seller": [("bob", 1)],
         "day": [("2026-11-22", 1), ("2026-11-21", 1)],
+        "verdict": [("none", 2)],
     }
     assert faceted.facets(SearchQuery(labels=("parts",)))["labels"] == [
         ("firearm", 1),
@@ -354,6 +495,7 @@ def test_facets_keep_the_commonest_values_and_latest_days(faceted: Store) -> Non
         "lang": [("en", 3)],
         "seller": [("alice", 1)],
         "day": [("2026-11-22", 2)],
+        "verdict": [("none", 4)],
     }
 
 

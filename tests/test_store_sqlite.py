@@ -427,6 +427,7 @@ def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
     fill(store, make("a", title="Glock 19"))
     store.close()
     with sqlite3.connect(path) as conn:  # as the first release left it
+        as_version_2(conn)
         conn.execute("DROP TABLE reviews")
         conn.execute("UPDATE schema_version SET version = 1")
     conn.close()
@@ -436,3 +437,57 @@ def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
     confirmed = Review("a", "confirmed", "analyst1", T1, labels=("firearm",))
     assert store.add_review(confirmed).id == 1
     store.close()
+
+
+def as_version_2(conn: sqlite3.Connection) -> None:
+    """A file made by the current release as the second schema left it: no verdicts
+    on the listings."""
+    conn.execute("DROP INDEX listings_verdict")
+    conn.execute("DROP INDEX listings_verdict_seen")
+    conn.execute("ALTER TABLE listings DROP COLUMN verdict")
+    conn.execute("UPDATE schema_version SET version = 2")
+
+
+def test_a_version_2_store_gets_the_latest_verdicts_of_its_reviews(tmp_path: Path) -> None:
+    path = tmp_path / "armswatch.sqlite3"
+    store = SqliteStore(path)
+    fill(store, *(make(name, threat_score=0.5, labels=["firearm"]) for name in "abcd"))
+    for listing_id, verdict in [("a", "follow_up"), ("b", "false_positive"), ("a", "confirmed")]:
+        labels = ("firearm",) if verdict == "confirmed" else ()
+        store.add_review(Review(listing_id, verdict, "analyst1", T1, labels=labels))
+    store.add_review(Review("c", "follow_up", "analyst1", T0))
+    store.close()
+    with sqlite3.connect(path) as conn:
+        as_version_2(conn)
+    conn.close()
+
+    store = SqliteStore(path)
+    assert ids(store, verdicts=("confirmed",)) == ["a"]
+    assert ids(store, verdicts=("false_positive",)) == ["b"]
+    assert ids(store, verdicts=("follow_up",)) == ["c"]
+    assert ids(store, verdicts=("none",)) == ["d"]
+    fill(store, make("c", title="Seen again", last_seen=T2, change="changed"))
+    assert ids(store, verdicts=("follow_up",)) == ["c"]
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"), [("score", "listings_verdict"), ("newest", "listings_verdict_seen")]
+)
+def test_a_verdict_s_listings_are_read_in_order_from_an_index(
+    store: SqliteStore, sort: str, index: str
+) -> None:
+    """The queue's pages: no sort of every unreviewed listing to show the first fifty."""
+    fill(store, *(make(f"l{n}", labels=["firearm"], threat_score=n / 10) for n in range(10)))
+    executed: list[str] = []
+    store._conn.set_trace_callback(executed.append)  # the statements, values filled in
+    store.search(SearchQuery(labels=("firearm",), verdicts=("none",), sort=sort))  # type: ignore[arg-type]
+    store._conn.set_trace_callback(None)
+
+    (page,) = [sql for sql in executed if "ORDER BY" in sql]
+    steps = [row[-1] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {page}")]
+    assert any(f"INDEX {index} " in step for step in steps), steps
+    assert not any("TEMP B-TREE FOR ORDER BY" in step for step in steps), steps

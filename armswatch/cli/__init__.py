@@ -6,16 +6,20 @@ import click
 
 from armswatch import __version__
 from armswatch.cli.alerts import alerts_group
+from armswatch.cli.audit import audit_group
 from armswatch.cli.classify import classify
 from armswatch.cli.configcmd import config_group
 from armswatch.cli.context import common_options
 from armswatch.cli.crawl import crawl, demo
+from armswatch.cli.entities import entities
 from armswatch.cli.evidence import evidence
+from armswatch.cli.export import export_group
 from armswatch.cli.index import index_group
 from armswatch.cli.model import evaluate, model_group, train
 from armswatch.cli.query import search, show, sources
 from armswatch.cli.review import review_group
 from armswatch.cli.schedule import run_now, runs, schedule_group
+from armswatch.cli.user import user_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,7 +31,8 @@ def cli() -> None:
 
     Exit codes: 0 ok, 1 a crawl was incomplete (or alerts are still pending), 2 bad
     configuration or usage, 3 not found, 4 the store is unavailable, 5 malformed
-    input lines, 6 kept evidence does not match its manifest.
+    input lines, 6 kept evidence does not match its manifest, or the audit log's chain is
+    broken.
     """
 
 
@@ -37,8 +42,10 @@ for command in (
     search,
     show,
     evidence,
+    export_group,
     sources,
     classify,
+    entities,
     train,
     evaluate,
     model_group,
@@ -49,6 +56,8 @@ for command in (
     run_now,
     alerts_group,
     config_group,
+    user_group,
+    audit_group,
 ):
     cli.add_command(command)
 

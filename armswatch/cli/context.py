@@ -41,7 +41,8 @@ class Exit(IntEnum):
     BAD_INPUT = 5
     """Some input lines were malformed (and skipped)."""
     EVIDENCE_MISMATCH = 6
-    """Kept evidence does not verify against its manifest (changed or damaged)."""
+    """Kept evidence does not verify against its manifest (changed or damaged), or the
+    audit log's hash chain is broken (an entry changed or removed outside armswatch)."""
 
 
 @dataclass

@@ -7,27 +7,15 @@ changed file anywhere) and a summary a person can read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from rich.table import Table
 from rich.text import Text
 
-from armswatch import LABELS, __version__
 from armswatch.cli.context import Exit, common_options, console, fail, load, store_of
-from armswatch.cli.output import price_text
 from armswatch.cli.query import find_listing
-from armswatch.evidence import (
-    EvidenceError,
-    EvidenceLocker,
-    Manifest,
-    Problem,
-    page_path,
-    write_atomically,
-)
-from armswatch.listing import Listing
-from armswatch.stores import ListingVersion
+from armswatch.evidence import EvidenceError, EvidenceLocker, Manifest, Problem
 
 
 @click.command()
@@ -80,9 +68,7 @@ def evidence(listing_id: str, out: Path | None) -> None:
             Exit.BAD_CONFIG,
         )
     try:
-        problems = locker.export(manifest, out)
-        summary = summary_text(listing, versions, manifest, problems)
-        write_atomically(out / "summary.txt", summary.encode())
+        problems = locker.bundle(listing, versions, manifest, out)
     except OSError as exc:
         fail(
             f"the bundle could not be written to {out} ({exc}): give a writable --out.",
@@ -128,66 +114,3 @@ def files_table(manifest: Manifest, problems: list[Problem]) -> Table:
             else Text("verified", style="green"),
         )
     return table
-
-
-def summary_text(
-    listing: Listing,
-    versions: list[ListingVersion],
-    manifest: Manifest,
-    problems: list[Problem],
-) -> str:
-    """What the bundle shows, for a person: the listing, its versions, every file
-    with where and when it was captured, and the verification."""
-    written = datetime.now(UTC).isoformat(timespec="seconds")
-    scores = ", ".join(f"{label} {listing.scores.get(label, 0.0):.2f}" for label in LABELS)
-    lines = [
-        f"Evidence bundle of listing {listing.id}",
-        f"Written {written} by armswatch {__version__}.",
-        "",
-        "Listing (as stored now)",
-        f"  title:        {listing.title}",
-        f"  source:       {listing.source}",
-        f"  url:          {listing.url}",
-        f"  seller:       {listing.seller or '-'}",
-        f"  price:        {price_text(listing.price, listing.currency)}",
-        f"  first seen:   {listing.first_seen or '-'}",
-        f"  last seen:    {listing.last_seen or '-'}",
-        f"  labels:       {', '.join(listing.labels) or 'none (not flagged)'}",
-        f"  scores:       {scores}",
-        f"  threat score: {listing.threat_score:.2f} "
-        f"(classifier {listing.classifier_version or 'none yet'})",
-        f"  raw page:     sha256 {listing.raw_sha256 or '-'} (the latest fetched)",
-        "",
-        "Versions (as stored)",
-    ]
-    for v in versions:
-        lines.append(
-            f"  v{v.version}  seen {v.seen_at}  price {price_text(v.price, v.currency)}  "
-            f"content sha256 {v.content_sha256}  raw page sha256 {v.raw_sha256 or '-'}"
-        )
-    lines += ["", "Evidence files (paths relative to this folder; hashes from manifest.json)"]
-    for entry in manifest.files:
-        lines += [
-            f"  v{entry.listing_version}  {entry.kind}  captured {entry.captured_at}  from "
-            f"{entry.url}",
-            f"      {entry.path}  {entry.size} bytes  sha256 {entry.sha256}",
-            f"      page sha256 {entry.raw_sha256}; crawler armswatch {entry.crawler_version}; "
-            f"user agent {entry.user_agent or '-'}",
-        ]
-        if entry.kind == "raw_page":
-            lines.append(f"      decompressed: {page_path(entry)}")
-    lines += ["", "Verification"]
-    if problems:
-        lines.append(f"  NOT VERIFIED: {len(problems)} file(s) do not match manifest.json:")
-        lines += [f"    {problem}" for problem in problems]
-    else:
-        lines.append(
-            f"  All {len(manifest.files)} file(s) match manifest.json (SHA-256 and size), and "
-            "each records the page whose SHA-256 it names."
-        )
-    lines += [
-        "  Check again anywhere: sha256sum -c SHA256SUMS (in this folder).",
-        "  The .warc.gz files open in any WARC reader (warcio, pywb, ReplayWeb.page).",
-        "",
-    ]
-    return "\n".join(lines)

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from armswatch import LABELS
-from armswatch.listing import Listing
+from armswatch.listing import Listing, price_text
 from armswatch.stores import CrawlRun, ListingVersion
 from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
 
@@ -119,12 +119,6 @@ def facet_tables(facets: Mapping[str, list[tuple[str, int]]]) -> Columns:
             table.add_row(Text("(none)", style="dim"), "")
         tables.append(table)
     return Columns(tables)
-
-
-def price_text(price: float | None, currency: str | None) -> str:
-    if price is None:
-        return "-"
-    return f"{price:,.8g} {currency or ''}".strip()
 
 
 def listing_panel(listing: Listing, versions: list[ListingVersion]) -> Group:

@@ -22,7 +22,7 @@ from armswatch.cli.output import (
 )
 from armswatch.config import Config
 from armswatch.listing import Listing
-from armswatch.stores import SearchQuery, Store, store_location
+from armswatch.stores import NOT_REVIEWED, VERDICTS, SearchQuery, Store, store_location
 from armswatch.stores.base import SORTS
 
 
@@ -71,6 +71,19 @@ def _parse_until(
     type=click.FloatRange(0, 1),
     help="Minimum score of the --label(s), else of the threat score.",
 )
+@click.option(
+    "--max-score",
+    type=click.FloatRange(0, 1),
+    help="Maximum score of the --label(s), else of the threat score.",
+)
+@click.option(
+    "--verdict",
+    "verdicts",
+    multiple=True,
+    type=click.Choice((NOT_REVIEWED, *VERDICTS)),
+    help=f"The latest analyst verdict is this one ('{NOT_REVIEWED}': never reviewed; "
+    "repeatable: any of them).",
+)
 @click.option("--source", "sources", multiple=True, help="From this source (repeatable).")
 @click.option(
     "--lang", "langs", multiple=True, help="In this language, ISO 639-1 code (repeatable)."
@@ -115,7 +128,8 @@ def _parse_until(
     "--facets",
     "with_facets",
     is_flag=True,
-    help="Also count all matches per label, source, language, seller and day last seen "
+    help="Also count all matches per label, source, language, seller, verdict and day last "
+    "seen "
     "(the 10 commonest each, the 10 latest days); with --json, print those counts as one "
     "JSON object instead of the listings.",
 )
@@ -131,6 +145,8 @@ def search(
     query: str,
     labels: tuple[str, ...],
     min_score: float | None,
+    max_score: float | None,
+    verdicts: tuple[str, ...],
     sources: tuple[str, ...],
     langs: tuple[str, ...],
     sellers: tuple[str, ...],
@@ -153,6 +169,8 @@ def search(
         text=query,
         labels=labels,
         min_score=min_score,
+        max_score=max_score,
+        verdicts=verdicts,
         sources=sources,
         langs=langs,
         sellers=sellers,

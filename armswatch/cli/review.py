@@ -1,4 +1,5 @@
-"""`armswatch review`: record analysts' verdicts on listings from the command line.
+"""`armswatch review`: record analysts' verdicts on listings from the command line,
+and serve the review web app (`review serve`).
 
 Reviews are kept in the store beside the listings; `armswatch train
 --include-reviews` learns from them.
@@ -7,6 +8,7 @@ Reviews are kept in the store beside the listings; `armswatch train
 from __future__ import annotations
 
 import dataclasses
+import errno
 import getpass
 import json
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from armswatch.cli.context import Exit, common_options, console, fail, load, sto
 from armswatch.cli.output import SHORT_ID
 from armswatch.cli.query import find_listing
 from armswatch.stores import Review
+from armswatch.workspace import Workspace, WorkspaceError, workspace_path
 
 
 @click.group(name="review")
@@ -124,3 +127,66 @@ def list_reviews(listing_ids: tuple[str, ...], as_json: bool) -> None:
             review.note,
         )
     console.print(table)
+
+
+@review_group.command(name="serve")
+@click.option("--host", help="Address to listen on (default: review.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: review.port, 8080).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Requests served at once.",
+)
+@common_options
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    """Serve the review web app: triage queue, search, listing pages, verdicts, notes,
+    cases, exports, dashboard, and (for admins) users and the audit log.
+
+    Analysts log in with accounts made by `armswatch user add`. It listens on
+    127.0.0.1 unless told otherwise: to serve a network, put an HTTPS reverse proxy in
+    front of it and set review.secure_cookies. Stop it with Ctrl-C.
+    """
+    from waitress import create_server
+
+    from armswatch.webapp import create_app
+
+    config = load()
+    settings = config.settings.review
+    host, port = host or settings.host, port or settings.port
+    try:
+        with Workspace.open(workspace_path(config.data_dir)) as workspace:
+            users = workspace.accounts.all()
+    except WorkspaceError as exc:
+        fail(str(exc), Exit.STORE_UNAVAILABLE)
+    if not users:
+        fail(
+            f"no one can log in yet: add the first account with "
+            f"'armswatch --data-dir {config.data_dir} user add NAME --role admin', then "
+            "start the app again",
+            Exit.BAD_CONFIG,
+        )
+    with store_of(config):
+        pass  # a store that cannot be opened is reported now, not on the first page
+    try:
+        server = create_server(create_app(config), host=host, port=port, threads=threads)
+    except OSError as exc:
+        advice = (
+            "another program (or another 'armswatch review serve') uses it: choose another "
+            "port with --port"
+            if exc.errno == errno.EADDRINUSE
+            else "check --host: it must be an address of this machine"
+        )
+        fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}); {advice}", Exit.BAD_CONFIG)
+    console.print(
+        f"review app for {config.data_dir} on http://{host}:{port}/ (Ctrl-C stops it)",
+        highlight=False,
+    )
+    console.file.flush()  # seen at once in a service's log, not when the buffer fills
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

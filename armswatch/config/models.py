@@ -511,8 +511,15 @@ class ClassifierSettings(_Model):
     )
     quantize: bool = Field(
         default=False,
-        description="For 'transformer': int8 encoder weights, faster on CPU; see "
-        "bench/classify.py for the speed and accuracy on this machine.",
+        description="For 'transformer' on runtime 'torch': torch's int8 encoder weights, "
+        "faster on CPU; see bench/classify.py for the speed and accuracy on this machine.",
+    )
+    runtime: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="torch",
+        description="For 'transformer': what runs the encoder. 'onnx': the same weights in "
+        "ONNX Runtime (exported into the model cache on first use and checked against "
+        "torch), the same scores; 'onnx-int8': its int8 version, faster on CPU. See "
+        "bench/classify.py for the speed and accuracy of each.",
     )
     batch_size: PositiveInt = Field(
         default=128,
@@ -527,6 +534,15 @@ class ClassifierSettings(_Model):
         if unknown:
             raise ValueError(f"unknown label(s) {unknown}; the labels are {list(LABELS)}")
         return thresholds
+
+    @model_validator(mode="after")
+    def _one_int8(self) -> ClassifierSettings:
+        if self.quantize and self.runtime != "torch":
+            raise ValueError(
+                f"quantize is torch's int8 and cannot go with runtime {self.runtime}: set "
+                "quantize: false (runtime onnx-int8 is ONNX Runtime's int8)"
+            )
+        return self
 
 
 class SqliteSettings(_Model):
@@ -602,6 +618,25 @@ class ScheduleSettings(_Model):
     _check_timezone = field_validator("timezone")(_check_zone)
 
 
+class ReviewSettings(_Model):
+    """`armswatch review serve`: the analysts' review web app."""
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address to listen on; 127.0.0.1 keeps the app on this host (put a "
+        "reverse proxy with HTTPS in front of it to serve a network).",
+    )
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(
+        default=10, description="Hours a log-in lasts before the analyst logs in again."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Send the session cookie over HTTPS only: set it when the app is "
+        "reached through HTTPS (a reverse proxy), as it should be on a network.",
+    )
+
+
 class Settings(_Model):
     """`config/armswatch.yaml`."""
 
@@ -612,3 +647,4 @@ class Settings(_Model):
     classifier: ClassifierSettings = ClassifierSettings()
     crawl: CrawlDefaults = CrawlDefaults()
     schedule: ScheduleSettings = ScheduleSettings()
+    review: ReviewSettings = ReviewSettings()

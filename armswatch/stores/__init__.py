@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from armswatch.stores.base import (
     FACETS,
+    NOT_REVIEWED,
     SORTS,
     VERDICTS,
     CrawlRun,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FACETS",
+    "NOT_REVIEWED",
     "OUTBOX_FILE",
     "SORTS",
     "VERDICTS",

@@ -36,8 +36,15 @@ SORTS: tuple[Sort, ...] = ("relevance", "score", "newest")
 highest threat score first; newest: last seen first. Ties: threat score, last
 seen, id."""
 
-FACETS = ("labels", "source", "lang", "seller", "day")
-"""What `Store.facets` counts; `day` is the UTC day a listing was last seen."""
+FACETS = ("labels", "source", "lang", "seller", "day", "verdict")
+"""What `Store.facets` counts; `day` is the UTC day a listing was last seen, `verdict`
+its latest analyst verdict (NOT_REVIEWED when it has none)."""
+
+VERDICTS = ("confirmed", "false_positive", "follow_up")
+"""An analyst's verdict on a flagged listing."""
+
+NOT_REVIEWED = "none"
+"""In `SearchQuery.verdicts` and the `verdict` facet: listings no analyst has reviewed."""
 
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
@@ -54,12 +61,16 @@ class SearchQuery:
     """Listings carrying any of these labels."""
     min_score: float | None = None
     """On the named labels' scores, or on `threat_score` when no label is named."""
+    max_score: float | None = None
+    """Read as `min_score`; with both, one score (of a named label) lies between them."""
     sources: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
     sellers: tuple[str, ...] = ()
     since: datetime | None = None
     """Listings last seen at or after this moment."""
     until: datetime | None = None
+    verdicts: tuple[str, ...] = ()
+    """Listings whose latest review has one of these verdicts (NOT_REVIEWED: no review)."""
     limit: int = 20
     sort: Sort = "relevance"
     after: str | None = None
@@ -71,6 +82,10 @@ class SearchQuery:
             raise ValueError("limit must be at least 1")
         if self.sort not in SORTS:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
+        unknown = set(self.verdicts) - {*VERDICTS, NOT_REVIEWED}
+        if unknown:
+            choices = ", ".join((*VERDICTS, NOT_REVIEWED))
+            raise ValueError(f"verdicts must be among {choices}, not {sorted(unknown)}")
 
     @property
     def ranks_by_text(self) -> bool:
@@ -187,10 +202,6 @@ class CrawlRun:
     stats: dict[str, Any] = field(default_factory=dict)
     id: int | str | None = None
     """Given by the store: a number in SQLite, a unique string in Elasticsearch."""
-
-
-VERDICTS = ("confirmed", "false_positive", "follow_up")
-"""An analyst's verdict on a flagged listing."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ from armswatch.stores.base import (
     FACETS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    NOT_REVIEWED,
+    VERDICTS,
     CrawlRun,
     ListingVersion,
     Review,
@@ -74,6 +76,8 @@ _RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504})
 """Bulk item statuses worth sending again (409: a concurrent writer; re-resolved)."""
 _STORED_ONLY = ("versions", "price_history", "indexed_at", "review")
 """Document fields that are not `Listing` fields."""
+VERDICT_FIELD = "review.verdict"
+"""The latest review's verdict, kept on the listing's document (see `apply`)."""
 
 
 def connect(settings: ElasticsearchSettings) -> Elasticsearch:
@@ -363,6 +367,9 @@ class ElasticsearchStore:
             name: {"terms": {"field": path, "size": size + 1}}
             for name, path in fields.items()
         }
+        # Every verdict (there are few), and the listings without one counted apart.
+        aggs["verdict"] = {"terms": {"field": VERDICT_FIELD, "size": len(VERDICTS)}}
+        aggs[NOT_REVIEWED] = {"missing": {"field": VERDICT_FIELD}}
         aggs["day"] = {
             "date_histogram": {
                 "field": "last_seen",
@@ -381,15 +388,18 @@ class ElasticsearchStore:
                 aggs=aggs,
                 ignore_unavailable=True,
             )
+        found = response.get("aggregations", {})
         result: dict[str, list[tuple[str, int]]] = {}
         for name in FACETS:
-            buckets = response.get("aggregations", {}).get(name, {}).get("buckets", [])
+            buckets = found.get(name, {}).get("buckets", [])
             if name == "day":
                 days = [(b["key_as_string"], int(b["doc_count"])) for b in buckets]
                 result[name] = sorted(days, reverse=True)[:size]
-            else:
-                counts = [(str(b["key"]), int(b["doc_count"])) for b in buckets if b["key"]]
-                result[name] = sorted(counts, key=lambda c: (-c[1], c[0]))[:size]
+                continue
+            counts = [(str(b["key"]), int(b["doc_count"])) for b in buckets if b["key"]]
+            if name == "verdict" and found.get(NOT_REVIEWED, {}).get("doc_count"):
+                counts.append((NOT_REVIEWED, int(found[NOT_REVIEWED]["doc_count"])))
+            result[name] = sorted(counts, key=lambda c: (-c[1], c[0]))[:size]
         return result
 
     def _refresh(self) -> None:
@@ -598,12 +608,18 @@ class ElasticsearchStore:
         return dict(sorted(latest.items()))
 
     def add_review(self, review: Review) -> Review:
-        """Record a review at once (with the pending writes); returns it with its id."""
+        """Record a review at once (with the pending writes); returns it with its id.
+
+        Its verdict reaches the listing's document with it (see `apply`), and is made
+        searchable at once: the next page an analyst opens (the queue without this
+        listing) may be served by another process or thread."""
         if self.get(review.listing_id) is None:
             raise KeyError(f"no listing with id {review.listing_id!r} in {self.names.listings}")
         review = replace(review, id=_recorded_id())
         self.outbox.add("review", review.listing_id, _review_body(review))
         self.commit()
+        with suppress(StoreError), self._cluster():  # sent: refresh; waiting: nothing to do
+            self._refresh()
         return review
 
     def reviews(self, listing_ids: Iterable[str] | None = None) -> list[Review]:
@@ -777,21 +793,16 @@ def _query(query: SearchQuery) -> dict[str, Any]:
     filters: list[dict[str, Any]] = []
     if query.labels:
         filters.append({"terms": {"labels": list(query.labels)}})
-    if query.min_score is not None:
-        if query.labels:
-            filters.append(
-                {
-                    "bool": {
-                        "should": [
-                            {"range": {f"scores.{label}": {"gte": query.min_score}}}
-                            for label in query.labels
-                        ],
-                        "minimum_should_match": 1,
-                    }
-                }
-            )
-        else:
-            filters.append({"range": {"threat_score": {"gte": query.min_score}}})
+    bounds = {
+        op: value
+        for op, value in (("gte", query.min_score), ("lte", query.max_score))
+        if value is not None
+    }
+    if bounds and query.labels:
+        ranges = [{"range": {f"scores.{label}": bounds}} for label in query.labels]
+        filters.append(_any_of(ranges))
+    elif bounds:
+        filters.append({"range": {"threat_score": bounds}})
     for path, values in (
         ("source", query.sources),
         ("lang", query.langs),
@@ -806,9 +817,20 @@ def _query(query: SearchQuery) -> dict[str, Any]:
         moments["lte"] = _iso(query.until)
     if moments:
         filters.append({"range": {"last_seen": moments}})
+    if query.verdicts:
+        named = [verdict for verdict in query.verdicts if verdict != NOT_REVIEWED]
+        either: list[dict[str, Any]] = [{"terms": {VERDICT_FIELD: named}}] if named else []
+        if NOT_REVIEWED in query.verdicts:
+            either.append({"bool": {"must_not": [{"exists": {"field": VERDICT_FIELD}}]}})
+        filters.append(_any_of(either))
     if not must and not filters:
         return {"match_all": {}}
     return {"bool": {"must": must, "filter": filters}}
+
+
+def _any_of(queries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Matches any of `queries` (inside a filter, which no score is asked of)."""
+    return {"bool": {"should": queries, "minimum_should_match": 1}}
 
 
 def _sort(query: SearchQuery) -> list[Any]:

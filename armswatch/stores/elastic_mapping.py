@@ -96,8 +96,8 @@ LISTING_PROPERTIES: dict[str, Any] = {
     # atomic document; stored, not searched.
     "versions": {"type": "object", "enabled": False},
     "indexed_at": {"type": "date"},
-    # The latest analyst review, reserved for the review app (reviews index below
-    # keeps every one).
+    # The latest analyst review (the reviews index below keeps every one): searches
+    # filter and count on its verdict, a missing one is "not reviewed".
     "review": {
         "properties": {
             "verdict": {"type": "keyword"},

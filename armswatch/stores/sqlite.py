@@ -30,6 +30,7 @@ from armswatch.stores.base import (
     FACETS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    NOT_REVIEWED,
     CrawlRun,
     ListingVersion,
     Review,
@@ -41,7 +42,7 @@ from armswatch.stores.base import (
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _CHUNK = 500
 """Ids per `IN (...)`: far below SQLite's bound-variable limit on every build (999 on old ones)."""
@@ -176,6 +177,20 @@ _MIGRATIONS: tuple[str, ...] = (
         reviewed_at TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS reviews_listing ON reviews(listing_id, id);
+    """,
+    # 2 -> 3: the latest verdict on the listing itself, so that searches (the review
+    # app's queue) filter on it; `add_review` keeps it, crawl writes never touch it.
+    # Its indexes give a verdict's listings in the score and newest orders (the queue's
+    # pages, at once however many there are) and count them without reading rows.
+    """
+    ALTER TABLE listings ADD COLUMN verdict TEXT;
+    UPDATE listings SET verdict = (
+        SELECT r.verdict FROM reviews r WHERE r.listing_id = listings.id
+        ORDER BY r.id DESC LIMIT 1
+    );
+    CREATE INDEX IF NOT EXISTS listings_verdict ON listings(verdict, threat_score DESC, id);
+    CREATE INDEX IF NOT EXISTS listings_verdict_seen
+        ON listings(verdict, coalesce(last_seen_epoch, 0) DESC, threat_score DESC, id);
     """,
 )
 """`_MIGRATIONS[n]` takes the schema from version n to n + 1; append, never edit."""
@@ -411,14 +426,18 @@ class SqliteStore:
             ),
             f"SELECT 'day', {day} AS d, count(*) AS n FROM matches"
             " WHERE last_seen_epoch IS NOT NULL GROUP BY d ORDER BY d DESC LIMIT ?",
+            "SELECT 'verdict', coalesce(verdict, ?) AS v, count(*) AS n FROM matches"
+            " GROUP BY v ORDER BY n DESC, v LIMIT ?",
         ]
         sql = (
-            "WITH matches AS (SELECT l.id, l.source, l.lang, l.seller, l.last_seen_epoch"
+            "WITH matches AS (SELECT l.id, l.source, l.lang, l.seller, l.last_seen_epoch,"
+            " l.verdict"
             f" FROM {source}{_where(where)}) "
             + " UNION ALL ".join(f"SELECT * FROM ({arm})" for arm in arms)
         )
         with self._corruption_as_store_error():
-            rows = self._conn.execute(sql, [*params, *[size] * len(arms)]).fetchall()
+            limits = [size] * (len(arms) - 1)
+            rows = self._conn.execute(sql, [*params, *limits, NOT_REVIEWED, size]).fetchall()
         counts: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
         for name, value, count in rows:
             counts[name].append((str(value), int(count)))
@@ -540,6 +559,9 @@ class SqliteStore:
                     review.note,
                     review.reviewed_at,
                 ),
+            )
+            self._conn.execute(
+                "UPDATE listings SET verdict = ? WHERE id = ?", (review.verdict, review.listing_id)
             )
             self.commit()
         return replace(review, id=cursor.lastrowid)
@@ -705,16 +727,27 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
             f" AND ll.label IN ({_marks(query.labels)}))"
         )
         params.extend(query.labels)
-    if query.min_score is not None:
-        if query.labels:
-            where.append(
-                "EXISTS (SELECT 1 FROM listing_scores ls WHERE ls.listing_id = l.id"
-                f" AND ls.label IN ({_marks(query.labels)}) AND ls.score >= ?)"
-            )
-            params.extend([*query.labels, query.min_score])
-        else:
-            where.append("l.threat_score >= ?")
-            params.append(query.min_score)
+    bounds = [
+        (op, v) for op, v in ((">=", query.min_score), ("<=", query.max_score)) if v is not None
+    ]
+    if bounds and query.labels:
+        where.append(
+            "EXISTS (SELECT 1 FROM listing_scores ls WHERE ls.listing_id = l.id"
+            f" AND ls.label IN ({_marks(query.labels)})"
+            + "".join(f" AND ls.score {op} ?" for op, _ in bounds)
+            + ")"
+        )
+        params.extend([*query.labels, *(value for _, value in bounds)])
+    elif bounds:
+        where.extend(f"l.threat_score {op} ?" for op, _ in bounds)
+        params.extend(value for _, value in bounds)
+    if query.verdicts:
+        named = [verdict for verdict in query.verdicts if verdict != NOT_REVIEWED]
+        either = [f"l.verdict IN ({_marks(named)})"] if named else []
+        if NOT_REVIEWED in query.verdicts:
+            either.append("l.verdict IS NULL")
+        where.append("(" + " OR ".join(either) + ")")
+        params.extend(named)
     for column, values in (
         ("source", query.sources),
         ("lang", query.langs),
