@@ -9,9 +9,12 @@ the crawl pipeline does (calls of `classifier.batch_size` listings in crawl
 order, each split into encoder batches of 32 sorted by length, rules and word
 explanations included) and is scored on their labels. Variants: fp32 with
 calls of 128 and 32 listings (a bigger call sorts into batches with less
-padding), torch dynamic int8, and fp32 one listing per call (what classifying
-without batches would cost; on a slice). One untimed warm-up call per variant.
-About two minutes on 2 cores.
+padding), torch dynamic int8, the same fp32 weights in ONNX Runtime and its
+dynamic int8 (`classifier.runtime: onnx` / `onnx-int8`; exported into the model
+cache first, outside the timing), and fp32 one listing per call (what
+classifying without batches would cost; on a slice). One untimed warm-up call
+per variant. About three minutes on 2 cores, and a minute more for the first
+ONNX exports.
 """
 
 from __future__ import annotations
@@ -69,13 +72,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rules = RuleClassifier.from_file(WATCHLIST, {})
     print(f"{'variant':<34} {'listings/s':>10} {'macro-F1':>9}")
-    for name, quantize, batch, share in (
-        ("fp32, batches of 128", False, 128, 1),
-        ("fp32, batches of 32", False, 32, 1),
-        ("int8, batches of 128", True, 128, 1),
-        ("fp32, one listing per call", False, 1, 4),
+    for name, quantize, runtime, batch, share in (
+        ("fp32, batches of 128", False, "torch", 128, 1),
+        ("fp32, batches of 32", False, "torch", 32, 1),
+        ("int8, batches of 128", True, "torch", 128, 1),
+        ("onnx fp32, batches of 128", False, "onnx", 128, 1),
+        ("onnx int8, batches of 128", False, "onnx-int8", 128, 1),
+        ("fp32, one listing per call", False, "torch", 1, 4),
     ):
-        classifier = TransformerClassifier.load(args.model, rules=rules, quantize=quantize)
+        classifier = TransformerClassifier.load(
+            args.model, rules=rules, quantize=quantize, runtime=runtime
+        )
         subset = examples[::share]
         rate, macro = run(classifier, subset, batch)
         note = f"  (every {share}th listing)" if share > 1 else ""

@@ -62,6 +62,7 @@ def load_classifier(config: Config) -> Classifier:
             rules=rules,
             thresholds=settings.thresholds,
             quantize=settings.quantize,
+            runtime=settings.runtime,
         )
     except (OSError, ValueError, RuntimeError) as exc:
         # Missing or damaged model files, an encoder that cannot be found or converted,

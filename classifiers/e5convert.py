@@ -298,14 +298,7 @@ def convert(dest: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         _write_checkpoint(data, tmp)
-        tmp.chmod(0o755)  # mkdtemp's 0700 would keep a shared cache from other users
-        for f in tmp.iterdir():
-            f.chmod(0o644)
-        if dest.exists():
-            stale = tmp.with_suffix(".stale")
-            dest.rename(stale)
-            shutil.rmtree(stale)
-        tmp.rename(dest)
+        publish(tmp, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
@@ -377,3 +370,16 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def publish(tmp: Path, dest: Path) -> None:
+    """Move a finished cache folder into place (replacing an older one), readable by
+    every user of a shared cache: readers never see a half-written folder."""
+    tmp.chmod(0o755)  # mkdtemp's 0700 would keep a shared cache from other users
+    for f in tmp.iterdir():
+        f.chmod(0o644)
+    if dest.exists():
+        stale = tmp.with_suffix(".stale")
+        dest.rename(stale)
+        shutil.rmtree(stale)
+    tmp.rename(dest)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -63,9 +64,17 @@ class TransformerClassifier:
         rules: RuleClassifier | None = None,
         thresholds: dict[str, float] | None = None,
         quantize: bool = False,
+        runtime: Literal["torch", "onnx", "onnx-int8"] = "torch",
     ) -> TransformerClassifier:
         """A model directory (or shipped version; default: the shipped model) with its
-        encoder; `thresholds` override the model's own per label; `quantize`: int8."""
+        encoder; `thresholds` override the model's own per label; `quantize`: torch
+        int8; `runtime`: what runs the encoder, torch or the same weights exported to
+        ONNX Runtime, as they are or in int8 (`classifiers.onnx_runtime`)."""
+        if quantize and runtime != "torch":
+            raise ValueError(
+                f"classifier.quantize is torch's int8 and cannot go with runtime {runtime}: "
+                "set quantize: false (runtime onnx-int8 is ONNX Runtime's int8)"
+            )
         artifact = ModelArtifact.load(resolve_model_dir(model))
         artifact.head.thresholds.update(thresholds or {})
         loaded = Encoder.load(encoder or artifact.info.encoder_location)
@@ -74,6 +83,10 @@ class TransformerClassifier:
             loaded.name += f"+{artifact.info.version}"
         if quantize:
             loaded.quantize()
+        if runtime != "torch":
+            from classifiers.onnx_runtime import use_onnx
+
+            use_onnx(loaded, int8=runtime == "onnx-int8")
         return cls(artifact, loaded, rules)
 
     def scores(
