@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 
 LINES = [
     {"id": "a", "title": "Glock 19 for sale", "text": "no papers, 2 mags"},
@@ -59,14 +56,6 @@ def test_bad_lines_reported_with_numbers_and_skipped(tmp_path: Path) -> None:
 
 def test_reads_standard_input() -> None:
     text = "\n".join(json.dumps(line) for line in LINES[:2]) + "\n"
-    result = subprocess.run(
-        [sys.executable, "-m", "armswatch", "classify", "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=os.environ,
-        timeout=120,
-    )
+    result = run_cli("classify", "-", input=text, timeout=120)
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a", 2]

@@ -4,12 +4,9 @@ listing in order, every field, bad lines, stdin, -o, the country hint."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 
 FIELDS = [
     "btc",
@@ -99,15 +96,7 @@ def test_bad_lines_reported_with_numbers_and_skipped(tmp_path: Path) -> None:
 
 def test_reads_standard_input() -> None:
     text = "\n".join(json.dumps(line) for line in LINES[1:3]) + "\n"
-    result = subprocess.run(
-        [sys.executable, "-m", "armswatch", "entities", "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=os.environ,
-        timeout=120,
-    )
+    result = run_cli("entities", "-", input=text, timeout=120)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["id"] for row in rows] == [2, "c"]
