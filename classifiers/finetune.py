@@ -27,7 +27,7 @@ TEMPERATURE = 10.0
 
 @dataclass(frozen=True)
 class FineTuneSettings:
-    epochs: int = 5
+    epochs: int = 4
     batch_size: int = 16
     rank: int = 8
     alpha: float = 16.0

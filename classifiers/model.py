@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # torch and sklearn load in seconds: not for `config check`
 
 MODEL_FILE = "model.json"
 SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
-DEFAULT_MODEL = "e5-v1"
+DEFAULT_MODEL = "e5-v2"
 
 
 @dataclass
@@ -52,7 +52,14 @@ class ModelArtifact:
         from classifiers.adapters import load_adapters
         from classifiers.head import LinearHead
 
-        info = ModelInfo(**json.loads((directory / MODEL_FILE).read_text(encoding="utf-8")))
+        path = directory / MODEL_FILE
+        try:
+            info = ModelInfo(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as exc:  # not JSON, or not a model's description
+            raise ValueError(
+                f"{path} is damaged ({exc}): train the model again ('armswatch train') or "
+                "restore its directory"
+            ) from exc
         return cls(
             directory=directory,
             info=info,
