@@ -23,15 +23,60 @@ and seller)."""
 CLASSIFICATION_FIELDS = ("scores", "labels", "threat_score", "classifier_version", "explanations")
 """What the classify step sets; an unchanged listing keeps the stored values."""
 
+LINK_FIELDS = ("vendor_id", "duplicate_cluster")
+"""What linking across listings sets (`armswatch link`, after each crawl); a crawl's
+write of a listing keeps the stored values."""
+
+
+@dataclass
+class ArchiveMember:
+    """A file inside a fetched archive, listed without extracting it to disk."""
+
+    name: str
+    size: int
+    sha256: str | None = None
+    """None where the member was over the size caps and not read."""
+
+
+@dataclass
+class HashMatch:
+    """A fetched file (or archive member) whose SHA-256 is on one of the unit's hash lists."""
+
+    sha256: str
+    label: str
+    """The label the hash list gives it (one of LABELS)."""
+    hashlist: str
+    """The hash list's file name in `config/hashlists/`."""
+    member: str | None = None
+    """The archive member that matched; None for the attachment itself."""
+
 
 @dataclass
 class Attachment:
-    """A file linked from a listing. Its content is never downloaded by default."""
+    """A file linked from a listing. Its content is never downloaded by default;
+    the fields after `size` are filled only where the source opts in
+    (`fetch_attachments: true`)."""
 
     name: str
     url: str
     ext: str
     size: str | None = None
+    """As the page shows it ("12 MB")."""
+    sha256: str | None = None
+    bytes: int | None = None
+    quarantine_path: str | None = None
+    """Relative to the data directory; the file is never opened but to hash and list it."""
+    members: list[ArchiveMember] = field(default_factory=list)
+    hash_matches: list[HashMatch] = field(default_factory=list)
+    fetch_error: str | None = None
+    """Why the file was not fetched or not fully read (over a cap, refused archive, ...)."""
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Attachment:
+        data = dict(record)
+        data["members"] = [ArchiveMember(**m) for m in data.get("members") or []]
+        data["hash_matches"] = [HashMatch(**m) for m in data.get("hash_matches") or []]
+        return cls(**data)
 
 
 @dataclass
@@ -57,6 +102,13 @@ class Listing:
     threat_score: float = 0.0
     classifier_version: str | None = None
     explanations: dict[str, list[str]] = field(default_factory=dict)
+    entities: dict[str, list[Any]] = field(default_factory=dict)
+    """What entity extraction found, in the `armswatch entities` output form
+    (`Entities.to_json()`); empty until the entities step ran."""
+    vendor_id: str | None = None
+    """The vendor profile this listing is linked to, if any (set by linking)."""
+    duplicate_cluster: str | None = None
+    """The near-duplicate cluster this listing belongs to, if any (set by linking)."""
     version: int = 1
     change: Change | None = None
     """Set by the dedupe step for this crawl; not a stored property."""
@@ -70,7 +122,7 @@ class Listing:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Listing:
         data = dict(record)
-        data["attachments"] = [Attachment(**a) for a in data.get("attachments") or []]
+        data["attachments"] = [Attachment.from_record(a) for a in data.get("attachments") or []]
         return cls(**data)
 
 

@@ -17,11 +17,15 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.reactor import install_reactor, is_reactor_installed
 
 from armswatch.config import Config, Source
+from crawlers.browser import NO_LINKS_STAT
+from crawlers.distributed.frontier import connect, for_workers
 from crawlers.downloadermiddlewares.login import LOGIN_NEEDED
+from crawlers.downloadermiddlewares.robots import UNAVAILABLE_STAT
 from crawlers.extensions.jobstate import discard_if_killed
 from crawlers.publicsuffix import use_bundled_suffix_list
 from crawlers.runtime import Runtime
 from crawlers.settings import crawler_settings, job_dir
+from crawlers.spidermiddlewares.selectors import UNMATCHED_STAT
 from crawlers.spiders.forum import ForumSpider
 from crawlers.spiders.listing import ListingSpider
 
@@ -57,6 +61,11 @@ class SourceReport:
         return self.count(SUMMARY_COUNTS["pages"])
 
     @property
+    def found(self) -> int:
+        """Listings the crawl extracted (stored, or dropped by a pipeline)."""
+        return self.count("item_scraped_count") + self.count("item_dropped_count")
+
+    @property
     def status(self) -> str:
         if self.reason == "shutdown":
             return "interrupted (resumes next run)"
@@ -64,6 +73,10 @@ class SourceReport:
             return "login needed"
         if self.reason not in FINISHED_REASONS:
             return f"failed ({self.reason})"
+        if self.count(UNAVAILABLE_STAT):
+            return "robots.txt unavailable"
+        if self.stats.get(UNMATCHED_STAT) or (self.count(NO_LINKS_STAT) and not self.found):
+            return "selectors match nothing"
         if self.pages == 0 and self.count("armswatch/fetch_failed"):
             return "unreachable"
         if self.reason == "closespider_pagecount":
@@ -92,8 +105,14 @@ def run_crawl(
     on_progress: ProgressCallback | None = None,
     log_file: Path | None = None,
 ) -> list[SourceReport]:
-    """Crawl `sources` concurrently (one Scrapy crawler each) into the configured store."""
+    """Crawl `sources` concurrently (one Scrapy crawler each) into the configured store;
+    with `distributed.redis_url`, as one of the workers sharing each source's frontier.
+
+    Raises FrontierError when Redis cannot be reached."""
     use_bundled_suffix_list()
+    if (redis_url := config.settings.distributed.redis_url) is not None:
+        connect(redis_url).close()  # an unreachable Redis fails here, before anything runs
+        config = for_workers(config)
     runtime = Runtime.open(config)
     log_file = log_file or _default_log_file(config)
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -111,8 +130,12 @@ def run_crawl(
     crawlers: list[tuple[Source, Crawler]] = []
     try:
         for source in sources:
-            if discard_if_killed(job_dir(config, source)):
-                logger.warning("the previous crawl of %s was killed; starting it over", source.name)
+            if redis_url is None and discard_if_killed(job_dir(config, source)):
+                logger.warning(
+                    "the previous crawl of %s was killed; starting it over, without fetching "
+                    "again the listings it stored",
+                    source.name,
+                )
             spider_cls = ForumSpider if source.kind == "forum" else ListingSpider
             settings = {**crawler_settings(config, source, max_pages), **logging_settings}
             crawler = Crawler(spider_cls, settings)

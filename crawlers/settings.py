@@ -11,6 +11,7 @@ from typing import Any
 
 from armswatch.config import Config, Source
 from crawlers.browser import browser_settings
+from crawlers.distributed.scheduler import with_frontier
 
 
 def job_dir(config: Config, source: Source) -> Path:
@@ -32,7 +33,7 @@ def crawler_settings(
     autothrottle = crawl.autothrottle if limits.autothrottle is None else limits.autothrottle
     delay = crawl.delay if limits.delay is None else limits.delay
     max_bytes = caps.max_download_bytes or crawl.max_download_bytes
-    return {
+    settings = {
         "BOT_NAME": "armswatch",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": robots.policy == "obey",
@@ -58,6 +59,21 @@ def crawler_settings(
             # middlewares (590, 600) in what it sees of responses, so that it reads pages
             # as the spider will and knows when one was redirected to the login page.
             "crawlers.downloadermiddlewares.login.LoginMiddleware": 580,
+            # Hostile and broken sites. Responses pass from high to low numbers: the
+            # redirect loop is seen before RedirectMiddleware (600) follows it,
+            # Retry-After before RetryMiddleware (550) retries, and the body's type
+            # and charset after decompression (590).
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawlers.downloadermiddlewares.robots.ConservativeRobotsTxtMiddleware": 100,
+            "crawlers.downloadermiddlewares.retryafter.RetryAfterMiddleware": 560,
+            "crawlers.downloadermiddlewares.charset.CharsetMiddleware": 585,
+            "crawlers.downloadermiddlewares.binary.BinaryAsHtmlMiddleware": 586,
+            "crawlers.downloadermiddlewares.redirectloop.RedirectLoopMiddleware": 610,
+            "crawlers.downloadermiddlewares.sizecap.SizeCapMiddleware": 950,
+        },
+        "SPIDER_MIDDLEWARES": {
+            "crawlers.spidermiddlewares.resume.ResumeAfterKillMiddleware": 900,
+            "crawlers.spidermiddlewares.selectors.SelectorCheckMiddleware": 910,
         },
         "DOWNLOAD_HANDLERS": {
             "http": "crawlers.handlers.socks.SocksDownloadHandler",
@@ -71,7 +87,9 @@ def crawler_settings(
         "ITEM_PIPELINES": {
             "pipelines.normalize.NormalizePipeline": 100,
             "pipelines.versioning.VersioningPipeline": 200,
+            "pipelines.entities.EntitiesPipeline": 250,
             "pipelines.classify.ClassifyPipeline": 300,
+            "pipelines.attachments.AttachmentsPipeline": 350,
             "pipelines.store.StorePipeline": 400,
             "pipelines.evidence.EvidencePipeline": 420,
             "pipelines.alerts.AlertsPipeline": 450,
@@ -80,5 +98,10 @@ def crawler_settings(
         "EXTENSIONS": {
             "crawlers.extensions.audit.AuditTrail": 100,
             "crawlers.extensions.jobstate.JobState": 110,
+            "crawlers.extensions.diskspace.DiskSpace": 120,
         },
     } | browser_settings(source)
+    distributed = config.settings.distributed
+    if distributed.redis_url is not None:
+        return with_frontier(settings, distributed.redis_url, distributed.worker_timeout)
+    return settings

@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from armswatch.listing import Listing
+from crawlers import signals
 from pipelines.base import RuntimePipeline
 
 COMMIT_AFTER_SECONDS = 2.0
@@ -61,6 +62,8 @@ class StorePipeline(RuntimePipeline):
             self.reject(batch, exc)
         else:
             self.crawler.stats.inc_value("armswatch/stored", len(batch))
+        # Committed, or kept in rejected/: either way the pages they came from are done.
+        self.crawler.signals.send_catch_log(signals.listings_committed, listings=batch)
 
     def reject(self, items: list[Listing], exc: Exception) -> Path:
         """Keep listings the store could not take, with the reason, for a later import."""

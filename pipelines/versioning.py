@@ -1,8 +1,8 @@
 """Dedupe and version: compare a crawled listing with its stored state.
 
-An unchanged listing keeps its scores (it is not classified again) and only
-its `last_seen` moves; changed text, title, seller or price makes a new
-version, so the price history is kept.
+An unchanged listing keeps its scores and entities (it is neither classified
+nor extracted again) and only its `last_seen` moves; changed text, title,
+seller or price makes a new version, so the price history is kept.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from armswatch.stores import StoreUnavailable
 from pipelines.base import RuntimePipeline
 
 logger = logging.getLogger(__name__)
+
+KEPT_WHEN_UNCHANGED = (*CLASSIFICATION_FIELDS, "entities", "attachments")
+"""What an unchanged listing takes over from its stored state (its attachments with
+what fetching them found, pipelines.attachments)."""
 
 
 class VersioningPipeline(RuntimePipeline):
@@ -35,7 +39,7 @@ class VersioningPipeline(RuntimePipeline):
             return item
         if same_content(vars(stored), vars(item)):
             item.change = "unchanged"
-            for name in CLASSIFICATION_FIELDS:
+            for name in KEPT_WHEN_UNCHANGED:
                 setattr(item, name, getattr(stored, name))
         else:
             item.change = "changed"

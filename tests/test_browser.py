@@ -102,7 +102,8 @@ def browser_crawl(
     ]
     config = write_config(directory, *sources)
     try:
-        result, data_dir, lookups = crawl_recording_lookups(demo_sites, directory, config)
+        # Exit 1: jsmarket-http finds no listing (its selectors match nothing), as meant.
+        result, data_dir, lookups = crawl_recording_lookups(demo_sites, directory, config, 1)
         yield BrowserCrawl(demo_sites, data_dir, socks, onion_site, lookups, result.stdout)
     finally:
         socks.close()
@@ -159,6 +160,7 @@ def test_http_source_finds_none_and_says_why(browser_crawl: BrowserCrawl) -> Non
     assert "armswatch/browser_pages" not in stats
     summary = " ".join(browser_crawl.stdout.split())
     assert f"jsmarket-http: {note}" in summary
+    assert "jsmarket-http │ selectors match nothing" in summary
     run = open_store(browser_crawl.data_dir).last_runs()["jsmarket-http"]
     assert run.stats["armswatch/note"].startswith(note)
 

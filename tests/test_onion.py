@@ -256,14 +256,14 @@ def lookups_env(directory: Path) -> tuple[dict[str, str], Path]:
 
 
 def crawl_recording_lookups(
-    demo_sites: DemoSites, directory: Path, config: Path
+    demo_sites: DemoSites, directory: Path, config: Path, returncode: int = 0
 ) -> tuple[subprocess.CompletedProcess[str], Path, list[str]]:
-    """Crawl every source of `config` into `directory/data`; the crawl, its data
-    directory and the host names its process looked up."""
+    """Crawl every source of `config` into `directory/data` (exiting `returncode`); the
+    crawl, its data directory and the host names its process looked up."""
     env, log = lookups_env(directory)
     data_dir = directory / "data"
     result = crawl(demo_sites, data_dir, config=config, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == returncode, result.stdout + result.stderr
     return result, data_dir, log.read_text().splitlines()
 
 

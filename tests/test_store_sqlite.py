@@ -439,9 +439,22 @@ def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
     store.close()
 
 
+def as_version_3(conn: sqlite3.Connection) -> None:
+    """A file made by the current release as the third schema left it: no entities,
+    links or vendors (tests/test_store_links.py migrates one the third schema made)."""
+    for table in ("vendor_sources", "vendors", "listing_entities"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("DROP INDEX listings_vendor")
+    conn.execute("DROP INDEX listings_duplicate_cluster")
+    for column in ("entities", "vendor_id", "duplicate_cluster"):
+        conn.execute(f"ALTER TABLE listings DROP COLUMN {column}")
+    conn.execute("UPDATE schema_version SET version = 3")
+
+
 def as_version_2(conn: sqlite3.Connection) -> None:
     """A file made by the current release as the second schema left it: no verdicts
     on the listings."""
+    as_version_3(conn)
     conn.execute("DROP INDEX listings_verdict")
     conn.execute("DROP INDEX listings_verdict_seen")
     conn.execute("ALTER TABLE listings DROP COLUMN verdict")

@@ -20,6 +20,8 @@ from armswatch.cli.query import search, show, sources
 from armswatch.cli.review import review_group
 from armswatch.cli.schedule import run_now, runs, schedule_group
 from armswatch.cli.user import user_group
+from armswatch.cli.vendors import link, vendor, vendors
+from armswatch.cli.workers import workers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -46,6 +48,9 @@ for command in (
     sources,
     classify,
     entities,
+    link,
+    vendors,
+    vendor,
     train,
     evaluate,
     model_group,
@@ -54,6 +59,7 @@ for command in (
     schedule_group,
     runs,
     run_now,
+    workers,
     alerts_group,
     config_group,
     user_group,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -19,7 +20,9 @@ from armswatch import LABELS
 from armswatch.cli.alerts import send_after_crawl
 from armswatch.cli.context import Exit, common_options, console, fail, load, options, store_of
 from armswatch.cli.output import SHORT_ID, listings_table, progress_line, report_table
+from armswatch.cli.vendors import relink_after_crawl
 from armswatch.config import Config, ConfigError, load_config, resolve_config_dir
+from armswatch.datadir import data_dir_problem
 from armswatch.stores import OUTBOX_FILE, SearchQuery, StoreError, store_location
 from classifiers import ClassifierLoadError
 
@@ -73,7 +76,10 @@ def crawl_with_progress(
             "or set 'enabled: true' (see README.md, 'Configuration').",
             Exit.BAD_CONFIG,
         )
+    if problem := data_dir_problem(config.data_dir):
+        fail(f"{problem}\nNothing was crawled.", Exit.STORE_UNAVAILABLE)
     from crawlers.browser import NOTE_STAT  # Scrapy loads only for commands that crawl
+    from crawlers.distributed.frontier import FrontierError
     from crawlers.runner import run_crawl
     from crawlers.session import login_problems
 
@@ -81,9 +87,11 @@ def crawl_with_progress(
         lines = "\n".join(f"  - {problem}" for problem in problems)
         message = f"the login of a source cannot be used:\n{lines}\nNothing was crawled."
         fail(message, Exit.BAD_CONFIG)
+    shared = config.settings.distributed.redis_url
     console.print(
         f"crawling {', '.join(s.name for s in sources)} into {store_location(config)} "
-        f"(log: {config.data_dir / 'logs'})",
+        + (f"with the frontier shared in {shared} " if shared else "")
+        + f"(log: {config.data_dir / 'logs'})",
         highlight=False,
     )
     try:
@@ -94,7 +102,7 @@ def crawl_with_progress(
                 max_pages=max_pages,
                 on_progress=lambda reports: live.update(progress_line(reports)),
             )
-    except StoreError as exc:
+    except (StoreError, FrontierError) as exc:
         fail(f"{exc}\nNothing was crawled.", Exit.STORE_UNAVAILABLE)
     except ClassifierLoadError as exc:
         fail(f"{exc}\nNothing was crawled.", Exit.BAD_CONFIG)
@@ -124,6 +132,12 @@ def _report_outbox(config: Config) -> None:
         )
 
 
+def _redis_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise click.BadParameter(f"{value!r} is no Redis URL: give redis://HOST:PORT/DB")
+    return value
+
+
 @click.command()
 @click.argument("sources", nargs=-1)
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each source after N pages.")
@@ -132,15 +146,33 @@ def _report_outbox(config: Config) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write the summary as JSON to this file (for scripts and the scheduler).",
 )
+@click.option(
+    "--distributed",
+    "redis_url",
+    metavar="redis://HOST:PORT/DB",
+    callback=_redis_url,
+    help="Work on the frontier shared in this Redis with other crawl processes on any "
+    "host (default: distributed.redis_url in armswatch.yaml; none: this process alone).",
+)
 @common_options
-def crawl(sources: tuple[str, ...], max_pages: int | None, report: Path | None) -> None:
-    """Crawl SOURCES (default: every enabled source) into the store.
+def crawl(
+    sources: tuple[str, ...], max_pages: int | None, report: Path | None, redis_url: str | None
+) -> None:
+    """Crawl SOURCES (default: every enabled source) into the store, then link
+    vendors and near-duplicates across all stored listings ('armswatch link').
 
-    Exits 1 when a source could not be crawled completely.
+    Exits 1 when a source could not be crawled completely; a failure of the
+    linking is reported and leaves the crawl and the exit code as they are.
     """
-    reports = crawl_with_progress(load(), list(sources), max_pages)
+    config = load()
+    if redis_url is not None:
+        distributed = config.settings.distributed.model_copy(update={"redis_url": redis_url})
+        settings = config.settings.model_copy(update={"distributed": distributed})
+        config = dataclasses.replace(config, settings=settings)
+    reports = crawl_with_progress(config, list(sources), max_pages)
+    linking = relink_after_crawl(config)
     if report is not None:
-        summary = {"sources": [r.summary() for r in reports]}
+        summary = {"sources": [r.summary() for r in reports], "linking": linking}
         report.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if not all(r.ok for r in reports):
         raise SystemExit(int(Exit.CRAWL_INCOMPLETE))
@@ -171,6 +203,7 @@ def demo() -> None:
             "demo sites: " + ", ".join(f"{name} {url}" for name, url in sites.urls.items())
         )
         reports = crawl_with_progress(config, names, None)
+        relink_after_crawl(config)
 
     with store_of(config) as store:
         flagged = store.search(SearchQuery(labels=LABELS, limit=15))

@@ -33,7 +33,7 @@ from armswatch.cli.context import (
     progress_bar,
     store_of,
 )
-from armswatch.cli.query import find_listing, search
+from armswatch.cli.query import duplicate_clusters, find_listing, search
 from armswatch.config import Config
 from armswatch.evidence import EvidenceLocker
 from armswatch.export import (
@@ -57,12 +57,15 @@ SEARCH_OPTIONS = (
     "sources",
     "langs",
     "sellers",
+    "entities",
+    "vendors",
+    "duplicate_of",
     "since",
     "until",
     "sort",
 )
 """The parameters of `armswatch search` that choose and order listings, reused as they
-are (and named as SearchQuery's fields, but QUERY)."""
+are (and named as SearchQuery's fields, but QUERY and --duplicate-of, read as its cluster)."""
 
 PAGE = 1000
 """Listings read from the store at a time."""
@@ -145,7 +148,8 @@ def export_listings(
             request = SearchQuery(
                 text=filters["query"],
                 limit=PAGE,
-                **{name: filters[name] for name in SEARCH_OPTIONS if name != "query"},
+                duplicate_clusters=duplicate_clusters(store, config, filters["duplicate_of"]),
+                **{n: filters[n] for n in SEARCH_OPTIONS if n not in ("query", "duplicate_of")},
             )
             listings = searched(store, request)
             total = store.search(replace(request, limit=1)).total

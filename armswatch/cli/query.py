@@ -90,6 +90,29 @@ def _parse_until(
 )
 @click.option("--seller", "sellers", multiple=True, help="By this seller (repeatable).")
 @click.option(
+    "--entity",
+    "entities",
+    multiple=True,
+    metavar="KEY",
+    help="Has this entity key, TYPE:VALUE as extraction found it (btc:bc1q..., "
+    "pgp:FINGERPRINT, email:..., handle:telegram:NAME, caliber:9x19mm, ships_from:DE, "
+    "make:Glock, model:Glock 19, file:stl, design:FGC-9, ...), or a key of this TYPE alone "
+    "(btc, pgp, email, handle, ...; repeatable: any of them).",
+)
+@click.option(
+    "--vendor",
+    "vendors",
+    multiple=True,
+    metavar="ID",
+    help="Linked to this vendor profile (repeatable: any of them).",
+)
+@click.option(
+    "--duplicate-of",
+    metavar="ID",
+    help="In the near-duplicate cluster of this listing (its id, or the start of it): the "
+    "listing itself and its copies.",
+)
+@click.option(
     "--since",
     metavar="DATE",
     callback=_parse_since,
@@ -128,8 +151,8 @@ def _parse_until(
     "--facets",
     "with_facets",
     is_flag=True,
-    help="Also count all matches per label, source, language, seller, verdict and day last "
-    "seen "
+    help="Also count all matches per label, source, language, seller, verdict, day last "
+    "seen, entity type, country shipped from, caliber and vendor "
     "(the 10 commonest each, the 10 latest days); with --json, print those counts as one "
     "JSON object instead of the listings.",
 )
@@ -150,6 +173,9 @@ def search(
     sources: tuple[str, ...],
     langs: tuple[str, ...],
     sellers: tuple[str, ...],
+    entities: tuple[str, ...],
+    vendors: tuple[str, ...],
+    duplicate_of: str | None,
     since: datetime | None,
     until: datetime | None,
     sort: str,
@@ -165,22 +191,25 @@ def search(
     has more after it ends with the --after option that shows the next.
     """
     config = load()
-    request = SearchQuery(
-        text=query,
-        labels=labels,
-        min_score=min_score,
-        max_score=max_score,
-        verdicts=verdicts,
-        sources=sources,
-        langs=langs,
-        sellers=sellers,
-        since=since,
-        until=until,
-        limit=limit,
-        sort=sort,  # type: ignore[arg-type]  # click.Choice(SORTS)
-        after=after,
-    )
     with store_of(config) as store:
+        request = SearchQuery(
+            text=query,
+            labels=labels,
+            min_score=min_score,
+            max_score=max_score,
+            verdicts=verdicts,
+            sources=sources,
+            langs=langs,
+            sellers=sellers,
+            entities=entities,
+            vendors=vendors,
+            duplicate_clusters=duplicate_clusters(store, config, duplicate_of),
+            since=since,
+            until=until,
+            limit=limit,
+            sort=sort,  # type: ignore[arg-type]  # click.Choice(SORTS)
+            after=after,
+        )
         try:
             result = store.search(request)
         except ValueError as exc:
@@ -263,6 +292,22 @@ def sources() -> None:
             runs_cell(last.get(source.name)),
         )
     console.print(table)
+
+
+def duplicate_clusters(store: Store, config: Config, duplicate_of: str | None) -> tuple[str, ...]:
+    """The near-duplicate cluster of the listing `--duplicate-of` names (none named: no
+    filter); exits when that listing is in none."""
+    if duplicate_of is None:
+        return ()
+    listing = find_listing(store, duplicate_of, config)
+    if listing.duplicate_cluster is None:
+        fail(
+            f"listing {listing.id} is in no near-duplicate cluster: no other listing was "
+            "found to copy it (or linking has not run since it was crawled: run "
+            "'armswatch link'). Search without --duplicate-of.",
+            Exit.BAD_CONFIG,
+        )
+    return (listing.duplicate_cluster,)
 
 
 def find_listing(store: Store, listing_id: str, config: Config) -> Listing:

@@ -128,6 +128,7 @@ def load_config(directory: Path | None = None, data_dir: Path | None = None) -> 
     problems += _alert_source_problems(alerts, sources, alerts_file)
 
     problems += _watchlist_problems(settings, directory, settings_file)
+    problems += _hashlist_problems(directory)
     problems += _model_problems(settings, settings_file)
 
     if problems:
@@ -215,6 +216,17 @@ def _watchlist_problems(
         return [ConfigProblem(settings_file, "classifier.watchlist", str(watchlist), expected)]
     try:
         load_watchlist(watchlist)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def _hashlist_problems(directory: Path) -> list[ConfigProblem]:
+    """The hash lists in `hashlists/` are configuration too: every line is checked."""
+    from armswatch.hashlists import HASHLISTS_DIR, load_hashlists
+
+    try:
+        load_hashlists(directory / HASHLISTS_DIR)
     except ConfigError as exc:
         return exc.problems
     return []

@@ -74,7 +74,8 @@ class FieldSelectors(_Model):
     attachments: Query | None = Field(
         default=None,
         description="Links to attached or linked files (<a> elements); names, URLs, "
-        "extensions and shown sizes are recorded, content is never downloaded.",
+        "extensions and shown sizes are recorded, content is downloaded only with "
+        "'fetch_attachments: true'.",
     )
 
 
@@ -142,6 +143,43 @@ class Caps(_Model):
     max_depth: PositiveInt | None = None
     max_download_bytes: PositiveInt | None = None
     timeout: PositiveFloat | None = None
+
+
+_MIB = 1024 * 1024
+
+
+class AttachmentCaps(_Model):
+    """Limits on fetching a source's attached files (`fetch_attachments: true`): what
+    is over a cap is refused and recorded on the attachment, never kept in part."""
+
+    max_file_bytes: PositiveInt = Field(
+        default=50 * _MIB,
+        description="Largest file downloaded; a larger one is refused (as soon as its "
+        "length is announced or read) and nothing of it is kept.",
+    )
+    max_files_per_listing: PositiveInt = Field(
+        default=20, description="Files fetched per listing; the rest are recorded unfetched."
+    )
+    max_archive_members: PositiveInt = Field(
+        default=10_000,
+        description="Members listed per ZIP or TAR archive; an archive with more is "
+        "listed no further.",
+    )
+    max_member_bytes: PositiveInt = Field(
+        default=100 * _MIB,
+        description="Largest archive member read to hash it; a larger one is listed "
+        "with its declared size and no hash.",
+    )
+    max_total_uncompressed_bytes: PositiveInt = Field(
+        default=500 * _MIB,
+        description="Bytes read out of one archive in all; an archive declaring more, or "
+        "yielding more when read, is refused as a zip bomb.",
+    )
+    max_compression_ratio: Annotated[float, Field(ge=1)] = Field(
+        default=100.0,
+        description="Uncompressed bytes per byte of archive; an archive over it is "
+        "refused as a zip bomb (3D models and G-code compress well under 20).",
+    )
 
 
 def _check_cron(value: str | None) -> str | None:
@@ -394,12 +432,30 @@ class Source(_Model):
     fields: FieldSelectors = FieldSelectors()
     rate_limit: RateLimit = RateLimit()
     caps: Caps = Caps()
+    fetch_attachments: bool = Field(
+        default=False,
+        description="Download attached files (only where the unit is authorised to collect "
+        "them) into the quarantine folder, hash them, list archive members and match them "
+        "against the hash lists in config/hashlists/. Off: names, URLs and sizes only.",
+    )
+    attachment_caps: AttachmentCaps = AttachmentCaps()
     schedule: str | None = Field(
         default=None, description="Cron string for the scheduler (default: schedule.default)."
     )
     run_timeout: PositiveFloat | None = Field(
         default=None,
         description="Seconds a scheduled crawl of this source may run (default: schedule.timeout).",
+    )
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = Field(
+        default=None,
+        description="ISO 3166-1 alpha-2 code of the country the source serves (e.g. 'DE'): "
+        "phone numbers written without a country code are read as this country's.",
+    )
+    family: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] | None = Field(
+        default=None,
+        description="Markets of one family (mirrors, successors, one operator) share seller "
+        "accounts: the same seller name on sources of one family links their listings to one "
+        "vendor. Sources without a family are linked by keys, addresses and contacts only.",
     )
 
     _check_schedule = field_validator("schedule")(_check_cron)
@@ -433,6 +489,15 @@ class Source(_Model):
             raise ValueError(
                 "'render: auto' is for listing sites; a forum source uses 'render: http' "
                 "or 'render: browser'"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _attachment_caps_need_fetching(self) -> Source:
+        if "attachment_caps" in self.model_fields_set and not self.fetch_attachments:
+            raise ValueError(
+                "the 'attachment_caps:' options apply with 'fetch_attachments: true'; "
+                "this source does not fetch attachments"
             )
         return self
 
@@ -637,6 +702,23 @@ class ReviewSettings(_Model):
     )
 
 
+class DistributedSettings(_Model):
+    """Crawls whose frontier is shared through Redis by any number of worker processes
+    (`armswatch crawl --distributed URL` sets or overrides `redis_url`)."""
+
+    redis_url: str | None = Field(
+        default=None,
+        pattern=r"^(redis|rediss|unix)://",
+        description="redis://HOST:PORT/DB of the shared frontier; unset: each crawl keeps "
+        "its own frontier (resumable through JOBDIR).",
+    )
+    worker_timeout: PositiveFloat = Field(
+        default=30,
+        description="Seconds without a heartbeat after which a worker counts as dead and "
+        "the pages it was fetching go back to the frontier.",
+    )
+
+
 class Settings(_Model):
     """`config/armswatch.yaml`."""
 
@@ -648,3 +730,4 @@ class Settings(_Model):
     crawl: CrawlDefaults = CrawlDefaults()
     schedule: ScheduleSettings = ScheduleSettings()
     review: ReviewSettings = ReviewSettings()
+    distributed: DistributedSettings = DistributedSettings()

@@ -99,6 +99,26 @@ class Entities:
             for field in fields(self)
         }
 
+    def keys(self) -> list[str]:
+        """Every finding as one `type:value` string, the form the stores filter and
+        count by and vendor linking compares: "btc:bc1q...", "pgp:<FINGERPRINT>",
+        "email:...", "phone:+49...", "handle:telegram:name", "onion:...", "caliber:9x19mm",
+        "make:Glock", "model:Glock 19", "ships_from:DE", "ships_to:worldwide", "file:stl",
+        "design:FGC-9"."""
+        found = [
+            *(
+                f"{kind}:{value}"
+                for kind in SIMPLE_KEYS
+                for value in getattr(self, SIMPLE_KEYS[kind])
+            ),
+            *(f"handle:{h.network}:{h.handle}" for h in self.handles),
+            *(f"make:{m.make}" for m in self.makes_models if m.make),
+            *(f"model:{m.model}" for m in self.makes_models if m.model),
+            *(f"file:{f.type}" for f in self.files if f.type),
+            *(f"design:{f.design}" for f in self.files if f.design),
+        ]
+        return list(dict.fromkeys(found))
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entities:
         """The entities `to_json` wrote (fields it did not write are empty)."""
@@ -109,6 +129,24 @@ class Entities:
             }
         )
 
+
+SIMPLE_KEYS = {
+    "btc": "btc",
+    "eth": "eth",
+    "xmr": "xmr",
+    "ltc": "ltc",
+    "pgp": "pgp_fingerprints",
+    "email": "emails",
+    "phone": "phones",
+    "onion": "onions",
+    "caliber": "calibers",
+    "ships_from": "ships_from",
+    "ships_to": "ships_to",
+}
+"""Key type -> the `Entities` field of plain strings it is made from."""
+
+IDENTIFYING_KEY_TYPES = ("btc", "eth", "xmr", "ltc", "pgp", "email", "phone", "handle")
+"""Key types that point to one person or wallet: what links listings to one vendor."""
 
 _ITEM_TYPES: dict[str, type] = {
     "pgp_keys": PgpKey,

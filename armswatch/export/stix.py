@@ -1,14 +1,17 @@
 """Listings as a STIX 2.1 bundle, for partner agencies' threat-intelligence tools.
 
 Per listing: an `observed-data` over the `url` of its page (and of its
-attachments' links), a `note` with what the listing says (title, text, price,
-seller, the model's labels and scores, the analyst's verdict), and, when it is
-flagged, an `indicator` matching its url, with the labels as `labels` and the
-threat score as `confidence`. Its seller is a `threat-actor` when any of their
-exported listings is flagged, else an `identity`; `relationship`s tie them
-together. An analyst's verdict overrides the model: a confirmed listing is
-flagged with the analyst's labels (and gets an `opinion` by the analyst), one
-judged a false positive is not flagged.
+attachments' links) and over its leads (addresses, keys, contacts, onions,
+file-host links, fetched files: see `stix_leads`), a `note` with what the listing
+says (title, text, price, seller, the model's labels and scores, its vendor and
+near-duplicate cluster, the analyst's verdict), and, when it is flagged, an
+`indicator` matching its url, with the labels as `labels` and the threat score as
+`confidence`. Its seller is a `threat-actor` when any of their exported listings
+is flagged, else an `identity`; `relationship`s tie them together, and tie each
+lead to the listing's `observed-data` and the addresses, keys and contacts to the
+seller. An analyst's verdict overrides the model: a confirmed listing is flagged
+with the analyst's labels (and gets an `opinion` by the analyst), one judged a
+false positive is not flagged.
 
 Ids are uuid5 of the listing id (and seller), so exporting a listing again gives
 the same ids and partners' tools update the objects they already hold.
@@ -16,7 +19,6 @@ the same ids and partners' tools update the objects they already hold.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -24,37 +26,22 @@ from typing import Any, TextIO
 import stix2
 
 from armswatch import LABELS, __version__
+from armswatch.entities.model import Entities, PgpKey
+from armswatch.export.stix_ids import ARMSWATCH, stix_id
+from armswatch.export.stix_leads import (
+    DEFINITIONS,
+    IDENTIFYING_TYPES,
+    lead_observables,
+    pgp_keys,
+)
 from armswatch.listing import Listing, price_text
 from armswatch.stores import Review
-
-NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:armswatch:stix")
-"""Of every id armswatch derives: fixed, so ids stay the same from export to export."""
-
-IDENTITY_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
-"""When the armswatch identity object is said to be created: fixed for the same reason."""
-
-ARMSWATCH = stix2.Identity(
-    id=f"identity--{uuid.uuid5(NAMESPACE, 'armswatch')}",
-    created=IDENTITY_CREATED,
-    modified=IDENTITY_CREATED,
-    name="armswatch",
-    identity_class="system",
-    description="Crawler and classifier watching online and darknet platforms for the trade "
-    "in firearms, parts, ammunition and 3D-printed gun files. Labels are those of its "
-    f"labeling guide: {', '.join(LABELS)}.",
-)
-"""The creator of every object armswatch exports (`created_by_ref`)."""
 
 OPINIONS = {"confirmed": "strongly-agree", "follow_up": "neutral"}
 """An analyst's verdict as an opinion on the listing's indicator (a false positive
 has no indicator)."""
 
 Seller = stix2.ThreatActor | stix2.Identity
-
-
-def stix_id(kind: str, key: str) -> str:
-    """The id of the `kind` object armswatch exports for `key` (a listing id...)."""
-    return f"{kind}--{uuid.uuid5(NAMESPACE, f'{kind}:{key}')}"
 
 
 def flags(listing: Listing, review: Review | None) -> list[str]:
@@ -68,18 +55,20 @@ def flags(listing: Listing, review: Review | None) -> list[str]:
 def stix_bundle(
     listings: Iterable[Listing], verdicts: Mapping[str, Review] | None = None
 ) -> stix2.Bundle:
-    """Every listing's objects, their sellers, and armswatch's identity, in one bundle."""
+    """Every listing's objects, their sellers, armswatch's identity and the extension
+    definitions of the observable types used, in one bundle."""
     verdicts = verdicts or {}
     listings = list(listings)
     sellers = _sellers(listings, verdicts)
-    objects: dict[str, Any] = {ARMSWATCH.id: ARMSWATCH}
-    for seller in sellers.values():
-        objects[seller.id] = seller
+    keys = pgp_keys(listings)
+    objects: dict[str, Any] = {seller.id: seller for seller in sellers.values()}
     for listing in listings:
         seller = sellers.get(_seller_key(listing))
-        for obj in _listing_objects(listing, verdicts.get(listing.id), seller):
-            objects.setdefault(obj.id, obj)  # urls shared by listings are listed once
-    return stix2.Bundle(objects=list(objects.values()), allow_custom=False)
+        for obj in _listing_objects(listing, verdicts.get(listing.id), seller, keys):
+            objects.setdefault(obj.id, obj)  # urls and leads shared by listings listed once
+    used = {obj.type for obj in objects.values()}
+    definitions = [definition for kind, definition in DEFINITIONS.items() if kind in used]
+    return stix2.Bundle(objects=[ARMSWATCH, *definitions, *objects.values()], allow_custom=False)
 
 
 def write_stix(
@@ -131,7 +120,9 @@ def _sellers(
     return sellers
 
 
-def _listing_objects(listing: Listing, review: Review | None, seller: Seller | None) -> list[Any]:
+def _listing_objects(
+    listing: Listing, review: Review | None, seller: Seller | None, keys: Mapping[str, PgpKey]
+) -> list[Any]:
     created, last_seen = _seen(listing)
     made = {
         "created": created,
@@ -146,19 +137,28 @@ def _listing_objects(listing: Listing, review: Review | None, seller: Seller | N
     )
     urls = [stix2.URL(value=listing.url)]
     urls += [stix2.URL(value=a.url) for a in listing.attachments if a.url]
+    leads, contained = lead_observables(listing, keys)
     observed = stix2.ObservedData(
         id=stix_id("observed-data", listing.id),
         first_observed=created,
         last_observed=last_seen,
         number_observed=max(listing.version, 1),  # at least once per stored version
-        object_refs=list(dict.fromkeys(url.id for url in urls)),
+        object_refs=list(dict.fromkeys(obj.id for obj in [*urls, *leads, *contained])),
         external_references=[reference],
         **made,
     )
-    objects: list[Any] = [*urls, observed]
+    objects: list[Any] = [*urls, *contained, *leads, observed]
+    objects += [_relationship(observed.id, "related-to", lead.id, made) for lead in leads]
     about = [observed.id]
     if seller is not None:
         objects.append(_relationship(observed.id, "related-to", seller.id, made))
+        # The seller's own times: the same relationship whichever listing shows the lead.
+        theirs = {"created": seller.created, "modified": seller.modified}
+        objects += [
+            _relationship(seller.id, "related-to", lead.id, {**made, **theirs})
+            for lead in leads
+            if lead.type in IDENTIFYING_TYPES
+        ]
     labels = flags(listing, review)
     if labels:
         indicator = stix2.Indicator(
@@ -234,9 +234,23 @@ def _note_text(listing: Listing, review: Review | None) -> str:
         f"{listing.classifier_version or 'none yet'}, armswatch {__version__})",
         f"Scores: {scores}; threat score {listing.threat_score:.2f}",
     ]
-    lines += [
-        f"Attachment: {a.name} ({a.ext}, {a.size or '?'}) {a.url}" for a in listing.attachments
-    ]
+    if listing.vendor_id:
+        lines.append(f"Vendor profile: {listing.vendor_id}")
+    if listing.duplicate_cluster:
+        lines.append(f"Near-duplicate cluster: {listing.duplicate_cluster}")
+    if leads := Entities.from_json(listing.entities).keys():
+        lines.append(f"Leads: {'; '.join(leads)}")
+    for a in listing.attachments:
+        lines.append(f"Attachment: {a.name} ({a.ext}, {a.size or '?'}) {a.url}")
+        if a.sha256:
+            lines.append(f"  fetched: {a.bytes} bytes, SHA-256 {a.sha256}")
+        if a.fetch_error:
+            lines.append(f"  not fetched in full: {a.fetch_error}")
+        lines += [
+            f"  on hash list {m.hashlist} as {m.label}: "
+            f"{m.member + ', ' if m.member else ''}SHA-256 {m.sha256}"
+            for m in a.hash_matches
+        ]
     if review is not None:
         labels = f" ({', '.join(review.labels)})" if review.labels else ""
         lines.append(

@@ -175,6 +175,8 @@ def _crawl(
         record.errors = "the scheduler was told to stop before the crawl finished"
     elif child.returncode == 0:
         record.status = OK
+        if linking_error := figures.get("linking_error"):  # the crawl itself is fine
+            record.errors = f"linking vendors and near-duplicates failed: {linking_error}"
     else:
         record.status = FAILED
         record.errors = figures.get("problems") or _first_lines(_tail(log), last=True)
@@ -207,9 +209,11 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 
 
 def _figures(report: Path) -> dict[str, Any]:
-    """Totals from the crawl's JSON summary, and the lines of sources that failed."""
+    """Totals from the crawl's JSON summary, the lines of sources that failed, and why
+    linking failed (if it did)."""
     try:
-        sources = json.loads(report.read_text(encoding="utf-8"))["sources"]
+        summary = json.loads(report.read_text(encoding="utf-8"))
+        sources = summary["sources"]
     except (OSError, ValueError, KeyError):
         return {}
     totals: dict[str, Any] = {
@@ -217,6 +221,7 @@ def _figures(report: Path) -> dict[str, Any]:
         for key in ("pages", "new", "changed", "flagged")
     }
     totals["problems"] = "\n".join(f"{s['source']}: {s['status']}" for s in sources if not s["ok"])
+    totals["linking_error"] = (summary.get("linking") or {}).get("error")
     return totals
 
 

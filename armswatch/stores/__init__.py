@@ -18,6 +18,8 @@ from armswatch.stores.base import (
     Store,
     StoreError,
     StoreUnavailable,
+    VendorLink,
+    VendorProfile,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "VendorLink",
+    "VendorProfile",
     "open_store",
     "store_location",
 ]

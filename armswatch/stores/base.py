@@ -14,11 +14,12 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from armswatch.entities.model import Entities
 from armswatch.listing import Listing
 
 
@@ -36,9 +37,17 @@ SORTS: tuple[Sort, ...] = ("relevance", "score", "newest")
 highest threat score first; newest: last seen first. Ties: threat score, last
 seen, id."""
 
-FACETS = ("labels", "source", "lang", "seller", "day", "verdict")
+FACETS = (
+    "labels", "source", "lang", "seller", "day", "verdict",
+    "entity_type", "ships_from", "caliber", "vendor",
+)  # fmt: skip
 """What `Store.facets` counts; `day` is the UTC day a listing was last seen, `verdict`
-its latest analyst verdict (NOT_REVIEWED when it has none)."""
+its latest analyst verdict (NOT_REVIEWED when it has none), `entity_type` the types of
+its entity keys (btc, pgp, email, handle, caliber, ...: a listing counts once per type),
+`ships_from` and `caliber` the values of those entity keys, `vendor` its vendor id."""
+
+KEY_FACETS = {"ships_from": "ships_from", "caliber": "caliber"}
+"""The facets of FACETS that count the values of one entity key type: name -> key type."""
 
 VERDICTS = ("confirmed", "false_positive", "follow_up")
 """An analyst's verdict on a flagged listing."""
@@ -71,6 +80,13 @@ class SearchQuery:
     until: datetime | None = None
     verdicts: tuple[str, ...] = ()
     """Listings whose latest review has one of these verdicts (NOT_REVIEWED: no review)."""
+    entities: tuple[str, ...] = ()
+    """Listings with any of these entity keys ("btc:bc1q...", "pgp:<FINGERPRINT>"); a
+    bare type without a colon ("btc", "pgp") matches any key of that type."""
+    vendors: tuple[str, ...] = ()
+    """Listings linked to any of these vendor ids."""
+    duplicate_clusters: tuple[str, ...] = ()
+    """Listings in any of these near-duplicate clusters."""
     limit: int = 20
     sort: Sort = "relevance"
     after: str | None = None
@@ -114,6 +130,22 @@ class SearchQuery:
     def cursor(self, values: list[Any]) -> str:
         """The cursor after a hit with these sort values."""
         return encode_cursor([self.order_name, *values])
+
+
+def entity_keys(entities: Mapping[str, list[Any]]) -> list[str]:
+    """The `type:value` keys of a listing's entities (`Listing.entities`), the values the
+    stores index for `SearchQuery.entities`; none before the entities step ran."""
+    return Entities.from_json(dict(entities)).keys() if entities else []
+
+
+def key_type(key: str) -> str:
+    """An entity key's type ("btc" of "btc:bc1q..."); a bare type is its own type."""
+    return key.split(":", 1)[0]
+
+
+def key_value(key: str) -> str:
+    """An entity key without its type ("DE" of "ships_from:DE")."""
+    return key.split(":", 1)[1] if ":" in key else ""
 
 
 @dataclass(frozen=True)
@@ -234,6 +266,51 @@ class Review:
         return set(self.labels)
 
 
+@dataclass(frozen=True)
+class VendorLink:
+    """Evidence for a vendor profile: listings that share one identifier."""
+
+    key: str
+    """The shared identifier as an entity key ("pgp:<FINGERPRINT>", "btc:...",
+    "handle:telegram:name"), or "seller:<family>:<name>" for one seller name on
+    markets of one family."""
+    listing_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VendorProfile:
+    """One vendor behind listings of one or more sources, as linking found them."""
+
+    id: str
+    listing_ids: tuple[str, ...]
+    sources: tuple[str, ...]
+    sellers: tuple[str, ...]
+    """Seller names as the listings give them."""
+    links: tuple[VendorLink, ...]
+    first_seen: str | None
+    last_seen: str | None
+    labels: tuple[str, ...]
+    """Every label any of its listings carries."""
+
+
+def vendor_record(profile: VendorProfile) -> dict[str, Any]:
+    """A vendor profile as the stores keep it (JSON: lists for tuples)."""
+    return json.loads(json.dumps(dataclasses.asdict(profile)))
+
+
+def vendor_of(record: Mapping[str, Any]) -> VendorProfile:
+    """The profile `vendor_record` made."""
+    links = tuple(VendorLink(link["key"], tuple(link["listing_ids"])) for link in record["links"])
+    plain = {name: tuple(record[name]) for name in ("listing_ids", "sources", "sellers", "labels")}
+    return VendorProfile(
+        id=record["id"],
+        links=links,
+        first_seen=record["first_seen"],
+        last_seen=record["last_seen"],
+        **plain,
+    )
+
+
 class Store(Protocol):
     """A listing store. Writes are buffered until `commit`."""
 
@@ -284,6 +361,28 @@ class Store(Protocol):
     def reviews(self, listing_ids: Iterable[str] | None = None) -> list[Review]:
         """Reviews of these listings (default: all), in the order they were recorded."""
         ...
+
+    def iter_listings(self, batch_size: int = 1000) -> Iterator[Listing]:
+        """Every stored listing, in no set order, read `batch_size` at a time (for linking)."""
+        ...
+
+    def set_links(
+        self, vendor_ids: Mapping[str, str | None], clusters: Mapping[str, str | None]
+    ) -> None:
+        """Set `vendor_id` (and `duplicate_cluster`) of the listings named in `vendor_ids`
+        (in `clusters`) and commit; other listings and fields are left as they are."""
+        ...
+
+    def replace_vendors(self, profiles: Iterable[VendorProfile]) -> None:
+        """Make `profiles` the stored vendor profiles (the previous ones are dropped)."""
+        ...
+
+    def vendors(self, source: str | None = None) -> list[VendorProfile]:
+        """The vendor profiles (those with a listing on `source`), most listings first,
+        then by id."""
+        ...
+
+    def vendor(self, vendor_id: str) -> VendorProfile | None: ...
 
     def close(self) -> None:
         """Discard uncommitted writes and let go of the store; closing twice is harmless."""

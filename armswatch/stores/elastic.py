@@ -21,7 +21,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -41,11 +41,18 @@ from elasticsearch import (
 )
 
 from armswatch.config.models import ElasticsearchSettings
-from armswatch.listing import CLASSIFICATION_FIELDS, Listing, content_hash, same_content
+from armswatch.listing import (
+    CLASSIFICATION_FIELDS,
+    LINK_FIELDS,
+    Listing,
+    content_hash,
+    same_content,
+)
 from armswatch.stores.base import (
     FACETS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    KEY_FACETS,
     NOT_REVIEWED,
     VERDICTS,
     CrawlRun,
@@ -55,7 +62,13 @@ from armswatch.stores.base import (
     SearchResult,
     StoreError,
     StoreUnavailable,
+    VendorProfile,
+    entity_keys,
+    key_type,
+    key_value,
     query_terms,
+    vendor_of,
+    vendor_record,
 )
 from armswatch.stores.elastic_index import IndexLayout
 from armswatch.stores.elastic_mapping import IndexNames
@@ -74,10 +87,15 @@ RETRY_AFTER_SECONDS = (5.0, 30.0, 120.0, 300.0)
 wait meanwhile, so that a crawl does not stall on every listing."""
 _RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504})
 """Bulk item statuses worth sending again (409: a concurrent writer; re-resolved)."""
-_STORED_ONLY = ("versions", "price_history", "indexed_at", "review")
+_STORED_ONLY = (
+    "versions", "price_history", "indexed_at", "review",
+    "entity_keys", "entity_types", "entity_facets",
+)  # fmt: skip
 """Document fields that are not `Listing` fields."""
 VERDICT_FIELD = "review.verdict"
 """The latest review's verdict, kept on the listing's document (see `apply`)."""
+PIT_KEEP_ALIVE = "5m"
+"""How long `iter_listings` keeps its point in time between two batches."""
 
 
 def connect(settings: ElasticsearchSettings) -> Elasticsearch:
@@ -370,6 +388,10 @@ class ElasticsearchStore:
         # Every verdict (there are few), and the listings without one counted apart.
         aggs["verdict"] = {"terms": {"field": VERDICT_FIELD, "size": len(VERDICTS)}}
         aggs[NOT_REVIEWED] = {"missing": {"field": VERDICT_FIELD}}
+        aggs["entity_type"] = {"terms": {"field": "entity_types", "size": size}}
+        for name in KEY_FACETS:  # each document keeps their values (see `_entity_fields`)
+            aggs[name] = {"terms": {"field": f"entity_facets.{name}", "size": size}}
+        aggs["vendor"] = {"terms": {"field": "vendor_id", "size": size}}
         aggs["day"] = {
             "date_histogram": {
                 "field": "last_seen",
@@ -427,6 +449,8 @@ class ElasticsearchStore:
         self._read[listing.id] = resolved
         listing.version = resolved["version"]
         listing.first_seen = resolved["first_seen"]
+        for name in LINK_FIELDS:
+            setattr(listing, name, resolved.get(name))
 
     def commit(self) -> None:
         """Make the batch durable in the outbox, then send what the outbox holds
@@ -643,6 +667,146 @@ class ElasticsearchStore:
                 found[operation.body["id"]] = _review(operation.body)
         return sorted(found.values(), key=lambda r: str(r.id))
 
+    # -- links across listings -------------------------------------------------
+
+    def iter_listings(self, batch_size: int = 1000) -> Iterator[Listing]:
+        """Every listing the cluster holds (with the writes still in the outbox applied),
+        in id order over one point in time: a consistent view however long the caller
+        takes, while crawls go on writing. Listings only in the outbox are not read."""
+        with self._cluster():
+            self._refresh()
+            try:
+                pit = self.client.open_point_in_time(
+                    index=self.names.listings, keep_alive=PIT_KEEP_ALIVE
+                )["id"]
+            except NotFoundError as exc:
+                if exc.error != "index_not_found_exception":
+                    raise
+                return  # nothing written yet
+        try:
+            after: list[Any] | None = None
+            while True:
+                with self._cluster():
+                    response = self.client.search(
+                        pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE},
+                        sort=[{"id": "asc"}],
+                        size=batch_size,
+                        track_total_hits=False,
+                        **({"search_after": after} if after else {}),
+                    )
+                pit = response.get("pit_id", pit)
+                hits = response["hits"]["hits"]
+                if not hits:
+                    return
+                queued = self._queued([hit["_id"] for hit in hits])
+                for hit in hits:
+                    doc = hit["_source"]
+                    for operation in queued.get(hit["_id"], []):
+                        doc = apply(doc, operation)
+                    yield listing_of(doc)
+                after = hits[-1]["sort"]
+        finally:
+            with suppress(StoreError), self._cluster():
+                self.client.close_point_in_time(id=pit)
+
+    def set_links(
+        self, vendor_ids: Mapping[str, str | None], clusters: Mapping[str, str | None]
+    ) -> None:
+        """Set `vendor_id` (and `duplicate_cluster`) of the listings named in `vendor_ids`
+        (in `clusters`) with bulk partial updates, after the pending writes; listings
+        the cluster does not hold are skipped. Not queued in the outbox: an unreachable
+        cluster raises StoreUnavailable, and linking is simply run again."""
+        changes: dict[str, dict[str, Any]] = defaultdict(dict)
+        for name, values in (("vendor_id", vendor_ids), ("duplicate_cluster", clusters)):
+            for listing_id, value in values.items():
+                changes[listing_id][name] = value
+        self.commit()
+        self._prepare_writes()
+        now = _now()  # a rebuild running meanwhile copies them again (see `rebuild`)
+        actions = (
+            {
+                "_op_type": "update",
+                "_index": self.names.listings,
+                "_id": listing_id,
+                "doc": {**fields, "indexed_at": now},
+                "retry_on_conflict": 3,
+            }
+            for listing_id, fields in changes.items()
+        )
+        refused: list[str] = []
+        with self._cluster():
+            results = helpers.streaming_bulk(
+                self.client,
+                actions,
+                chunk_size=self.settings.batch_size,
+                max_retries=self.settings.retries,
+                initial_backoff=1,
+                max_backoff=30,
+                raise_on_error=False,
+            )
+            for ok, item in results:
+                outcome = item["update"]
+                status = int(outcome.get("status", 0))
+                if ok or status == 404:
+                    continue
+                reason = _reason(outcome)
+                if status in _RETRYABLE or (status == 403 and "cluster_block" in reason):
+                    raise StoreUnavailable(
+                        f"Elasticsearch cannot take the links just now ({reason}); run the "
+                        "linking again later"
+                    )
+                refused.append(f"{outcome['_id']}: {reason}")
+            self.client.indices.refresh(index=self.names.listings)
+        if refused:
+            raise StoreError(
+                f"Elasticsearch refused the links of {len(refused)} listing(s), the first "
+                f"{refused[0]}; run 'armswatch index check', then the linking again"
+            )
+
+    def replace_vendors(self, profiles: Iterable[VendorProfile]) -> None:
+        """Make `profiles` the stored vendor profiles: a new vendors index swapped in
+        at once (see `IndexLayout.replace_vendors`)."""
+        self._prepare_writes()
+        docs = (
+            {**vendor_record(profile), "listing_count": len(profile.listing_ids)}
+            for profile in profiles
+        )
+        with self._cluster():
+            self.layout.replace_vendors(docs)
+
+    def vendors(self, source: str | None = None) -> list[VendorProfile]:
+        """The vendor profiles (those with a listing on `source`), most listings first,
+        then by id; read in pages of a thousand."""
+        query = {"match_all": {}} if source is None else {"term": {"sources": source}}
+        found: list[VendorProfile] = []
+        after: list[Any] | None = None
+        while True:
+            with self._cluster():
+                response = self.client.search(
+                    index=self.names.vendors,
+                    query=query,
+                    sort=[{"listing_count": "desc"}, {"id": "asc"}],
+                    size=1000,
+                    ignore_unavailable=True,
+                    **({"search_after": after} if after else {}),
+                )
+            hits = response["hits"]["hits"]
+            found += [vendor_of(hit["_source"]) for hit in hits]
+            if len(hits) < 1000:
+                return found
+            after = hits[-1]["sort"]
+
+    def vendor(self, vendor_id: str) -> VendorProfile | None:
+        with self._cluster():
+            response = self.client.search(
+                index=self.names.vendors,
+                query={"term": {"id": vendor_id}},
+                size=1,
+                ignore_unavailable=True,
+            )
+        hits = response["hits"]["hits"]
+        return vendor_of(hits[0]["_source"]) if hits else None
+
     # -- closing --------------------------------------------------------------
 
     def close(self) -> None:
@@ -715,11 +879,16 @@ def _resolve(stored: dict[str, Any] | None, record: dict[str, Any]) -> dict[str,
             doc["raw_sha256"] = record["raw_sha256"]
         if stored.get("classifier_version") is None and record.get("classifier_version"):
             doc.update((name, record[name]) for name in CLASSIFICATION_FIELDS)
+        if not stored.get("entities") and record.get("entities"):
+            doc["entities"] = record["entities"]
+            doc.update(_entity_fields(record["entities"]))
         return doc
     doc = {
         **record,
         "version": int(stored.get("version", len(history))) + 1,
         "first_seen": stored.get("first_seen"),
+        # set by linking, not crawled: kept as the verdict is
+        **{name: stored.get(name) for name in LINK_FIELDS},
     }
     if "review" in stored:
         doc["review"] = stored["review"]
@@ -734,7 +903,22 @@ def _with_history(
     doc["price_history"] = [
         {k: v[k] for k in ("version", "seen_at", "price", "currency")} for v in doc["versions"]
     ]
+    doc.update(_entity_fields(doc.get("entities") or {}))
     return doc
+
+
+def _entity_fields(entities: Mapping[str, list[Any]]) -> dict[str, Any]:
+    """What searches filter and count on, derived from the listing's entities."""
+    keys = entity_keys(entities)
+    facets = {
+        name: [key_value(key) for key in keys if key_type(key) == kind]
+        for name, kind in KEY_FACETS.items()
+    }
+    return {
+        "entity_keys": keys,
+        "entity_types": list(dict.fromkeys(map(key_type, keys))),
+        "entity_facets": facets,
+    }
 
 
 def _later(candidate: str | None, current: str | None) -> bool:
@@ -803,10 +987,18 @@ def _query(query: SearchQuery) -> dict[str, Any]:
         filters.append(_any_of(ranges))
     elif bounds:
         filters.append({"range": {"threat_score": bounds}})
+    if query.entities:
+        keys = [key for key in query.entities if ":" in key]
+        types = [key for key in query.entities if ":" not in key]
+        either = [{"terms": {"entity_keys": keys}}] if keys else []
+        either += [{"terms": {"entity_types": types}}] if types else []
+        filters.append(_any_of(either))
     for path, values in (
         ("source", query.sources),
         ("lang", query.langs),
         ("seller.raw", query.sellers),
+        ("vendor_id", query.vendors),
+        ("duplicate_cluster", query.duplicate_clusters),
     ):
         if values:
             filters.append({"terms": {path: list(values)}})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +20,12 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from armswatch.config.models import ElasticsearchSettings
 from armswatch.stores.base import StoreError
-from armswatch.stores.elastic_mapping import TEMPLATE_VERSION, IndexNames, templates
+from armswatch.stores.elastic_mapping import (
+    LISTING_PROPERTIES,
+    TEMPLATE_VERSION,
+    IndexNames,
+    templates,
+)
 
 MIN_VERSION = (8, 0)
 """Composable templates, `_id`-based bulk and the 8.x client's API."""
@@ -68,21 +73,36 @@ class IndexLayout:
         self.settings = settings
 
     def ensure(self) -> None:
-        """Put the templates and create what is missing; never touches existing data."""
+        """Put the templates and create what is missing; never touches existing data.
+        The current listings index takes the fields a newer mapping adds (an index
+        never takes changes of existing fields: those need `rebuild`)."""
         for name, body in templates(
             self.names, self.settings.shards, self.settings.replicas
         ).items():
             self.client.indices.put_index_template(name=name, **body)
-        if not self.current_indices():
+        if self.current_indices():
+            self.client.indices.put_mapping(
+                index=self.names.listings, dynamic="strict", properties=LISTING_PROPERTIES
+            )
+        else:
             self._create(self.names.listings_index(1), alias=True)
         for index in (self.names.runs, self.names.reviews):
             if not self.client.indices.exists(index=index):
                 self._create(index, alias=False)
 
     def ready(self) -> bool:
-        """Whether the listings alias and the runs and reviews indices exist."""
+        """Whether the listings alias and the runs and reviews indices exist, with the
+        listings template of this armswatch."""
         names = (self.names.listings, self.names.runs, self.names.reviews)
-        return all(self.client.indices.exists(index=name) for name in names)
+        if not all(self.client.indices.exists(index=name) for name in names):
+            return False
+        try:
+            found = self.client.indices.get_index_template(name=self.names.template("listings"))
+        except NotFoundError:
+            return False
+        return bool(
+            found["index_templates"][0]["index_template"].get("version") == TEMPLATE_VERSION
+        )
 
     def _create(self, index: str, alias: bool) -> None:
         aliases = {self.names.listings: {"is_write_index": True}} if alias else None
@@ -92,12 +112,50 @@ class IndexLayout:
             if "resource_already_exists" not in str(exc):
                 raise
 
-    def current_indices(self) -> list[str]:
-        """The indices the listings alias points to."""
+    def current_indices(self, alias: str | None = None) -> list[str]:
+        """The indices the listings alias (or `alias`) points to."""
         try:
-            return sorted(self.client.indices.get_alias(name=self.names.listings))
+            return sorted(self.client.indices.get_alias(name=alias or self.names.listings))
         except NotFoundError:
             return []
+
+    def replace_vendors(self, docs: Iterable[dict[str, Any]]) -> None:
+        """Fill a new vendors index with `docs` (`_id`: their `id`) and swap the vendors
+        alias to it in one step, then delete the old one: readers see the old profiles
+        or the new ones, never a mix."""
+        old = self.current_indices(self.names.vendors)
+        new = self.names.vendors_index(max(map(_number, old), default=0) + 1)
+        try:
+            self.client.indices.create(index=new)
+        except Exception as exc:
+            if "resource_already_exists" not in str(exc):
+                raise
+            raise StoreError(
+                f"{new} exists already: another 'armswatch link' is replacing the vendor "
+                "profiles (or one was interrupted: then delete it); run it again"
+            ) from exc
+        try:
+            actions = (
+                {"_op_type": "index", "_index": new, "_id": doc["id"], "_source": doc}
+                for doc in docs
+            )
+            for ok, item in helpers.streaming_bulk(
+                self.client, actions, max_retries=self.settings.retries, raise_on_error=False
+            ):
+                if not ok:
+                    raise StoreError(f"Elasticsearch refused a vendor profile: {item}")
+            self.client.indices.refresh(index=new)
+            self.client.indices.update_aliases(
+                actions=[
+                    *({"remove": {"index": index, "alias": self.names.vendors}} for index in old),
+                    {"add": {"index": new, "alias": self.names.vendors}},
+                ]
+            )
+        except BaseException:
+            self.client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        for index in old:
+            self.client.indices.delete(index=index, ignore_unavailable=True)
 
     def check(self) -> ClusterReport:
         """The cluster and armswatch's indices as they are; problems named."""
@@ -222,7 +280,12 @@ class IndexLayout:
 
     def delete(self) -> None:
         """Every index and template of this prefix."""
-        indices = [*self.current_indices(), self.names.runs, self.names.reviews]
+        indices = [
+            *self.current_indices(),
+            *self.current_indices(self.names.vendors),
+            self.names.runs,
+            self.names.reviews,
+        ]
         for index in indices:
             self.client.indices.delete(index=index, ignore_unavailable=True)
         for name in templates(self.names, 1, 0):

@@ -2,7 +2,9 @@
 
 Listings are written through an alias (`<prefix>-listings`) over a numbered
 index (`<prefix>-listings-000001`, ...), so that a rebuild can fill a new index
-and swap the alias without downtime. Crawl runs and reviews have an index each.
+and swap the alias without downtime. Crawl runs and reviews have an index each;
+vendor profiles are replaced as a whole, in a new numbered index behind their own
+alias (`<prefix>-vendors`).
 The mappings are strict: a field that armswatch does not know is refused, not
 guessed.
 """
@@ -13,9 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from armswatch import LABELS
+from armswatch.stores.base import KEY_FACETS
 
-TEMPLATE_VERSION = 1
-"""Raise with every mapping change; `armswatch index check` compares it."""
+TEMPLATE_VERSION = 2
+"""Raise with every mapping change; `armswatch index check` compares it, and the first
+write of a process brings an older layout up to date (fields are only ever added,
+which an existing index takes: see `IndexLayout.ensure`).
+
+2: entities (their keys and key types indexed), vendor links, duplicate clusters,
+fetched attachments' hashes; the vendors index."""
 
 _FOLDED = {"type": "text", "analyzer": "folded"}
 """Text for every language: standard tokenizer, lower case, accents folded (as the
@@ -71,6 +79,20 @@ LISTING_PROPERTIES: dict[str, Any] = {
             "url": _KEYWORD,
             "ext": {"type": "keyword"},
             "size": {"type": "keyword"},
+            "sha256": {"type": "keyword"},
+            "bytes": {"type": "long"},
+            "quarantine_path": {"type": "keyword", "index": False},
+            # an archive may list thousands of members: stored, not searched
+            "members": {"type": "object", "enabled": False},
+            "hash_matches": {
+                "properties": {
+                    "sha256": {"type": "keyword"},
+                    "label": {"type": "keyword"},
+                    "hashlist": {"type": "keyword"},
+                    "member": {"type": "keyword", "ignore_above": 1024},
+                }
+            },
+            "fetch_error": {"type": "keyword", "ignore_above": 1024},
         },
     },
     "images": _KEYWORD,
@@ -82,6 +104,15 @@ LISTING_PROPERTIES: dict[str, Any] = {
     "threat_score": {"type": "double"},
     "classifier_version": {"type": "keyword"},
     "explanations": {"type": "object", "enabled": False},
+    # Entities as extraction wrote them (stored), and what searches filter and count
+    # on, derived from them at every write: their `type:value` keys, key types, and
+    # the values of the key types that facets count.
+    "entities": {"type": "object", "enabled": False},
+    "entity_keys": _KEYWORD,
+    "entity_types": {"type": "keyword"},
+    "entity_facets": {"properties": {name: {"type": "keyword"} for name in KEY_FACETS}},
+    "vendor_id": {"type": "keyword"},
+    "duplicate_cluster": {"type": "keyword"},
     "version": {"type": "integer"},
     "price_history": {
         "type": "nested",
@@ -130,6 +161,24 @@ REVIEW_PROPERTIES: dict[str, Any] = {
 }
 
 
+VENDOR_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "keyword"},
+    "listing_ids": {"type": "keyword"},
+    "listing_count": {"type": "integer"},
+    "sources": {"type": "keyword"},
+    "sellers": {"type": "keyword", "ignore_above": 256},
+    "links": {
+        "properties": {
+            "key": _KEYWORD,
+            "listing_ids": {"type": "keyword"},
+        }
+    },
+    "first_seen": _DATE,
+    "last_seen": _DATE,
+    "labels": {"type": "keyword"},
+}
+
+
 @dataclass(frozen=True)
 class IndexNames:
     """Every name armswatch uses in a cluster, derived from the index prefix."""
@@ -152,13 +201,21 @@ class IndexNames:
     def reviews(self) -> str:
         return f"{self.prefix}-reviews"
 
+    @property
+    def vendors(self) -> str:
+        """The alias over the current vendors index."""
+        return f"{self.prefix}-vendors"
+
+    def vendors_index(self, number: int) -> str:
+        return f"{self.vendors}-{number:06d}"
+
     def template(self, kind: str) -> str:
         return f"{self.prefix}-{kind}"
 
 
 def templates(names: IndexNames, shards: int, replicas: int) -> dict[str, dict[str, Any]]:
-    """Composable index templates by name: listings (matching the numbered indices),
-    runs and reviews."""
+    """Composable index templates by name: listings and vendors (matching their
+    numbered indices), runs and reviews."""
     settings = {
         "number_of_shards": shards,
         "number_of_replicas": replicas,
@@ -181,4 +238,5 @@ def templates(names: IndexNames, shards: int, replicas: int) -> dict[str, dict[s
         names.template("listings"): template(f"{names.listings}-*", LISTING_PROPERTIES),
         names.template("runs"): template(names.runs, RUN_PROPERTIES),
         names.template("reviews"): template(names.reviews, REVIEW_PROPERTIES),
+        names.template("vendors"): template(f"{names.vendors}-*", VENDOR_PROPERTIES),
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from typing import Any
 
 from armswatch.listing import (
     CLASSIFICATION_FIELDS,
+    LINK_FIELDS,
     VERSIONED_FIELDS,
     Listing,
     content_hash,
@@ -30,6 +31,7 @@ from armswatch.stores.base import (
     FACETS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    KEY_FACETS,
     NOT_REVIEWED,
     CrawlRun,
     ListingVersion,
@@ -37,12 +39,18 @@ from armswatch.stores.base import (
     SearchQuery,
     SearchResult,
     StoreError,
+    VendorProfile,
+    entity_keys,
+    key_type,
+    key_value,
     query_terms,
+    vendor_of,
+    vendor_record,
 )
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _CHUNK = 500
 """Ids per `IN (...)`: far below SQLite's bound-variable limit on every build (999 on old ones)."""
@@ -192,19 +200,62 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS listings_verdict_seen
         ON listings(verdict, coalesce(last_seen_epoch, 0) DESC, threat_score DESC, id);
     """,
+    # 3 -> 4: entities, vendor links and duplicate clusters. Each entity key is a row
+    # of its own (with its type and value apart), so that searches find a key's or a
+    # type's listings from an index and facets count types and values; vendor profiles
+    # are kept whole as JSON, with their sources apart to filter on.
+    """
+    ALTER TABLE listings ADD COLUMN entities TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE listings ADD COLUMN vendor_id TEXT;
+    ALTER TABLE listings ADD COLUMN duplicate_cluster TEXT;
+    CREATE INDEX IF NOT EXISTS listings_vendor ON listings(vendor_id);
+    CREATE INDEX IF NOT EXISTS listings_duplicate_cluster ON listings(duplicate_cluster);
+
+    CREATE TABLE IF NOT EXISTS listing_entities (
+        listing_id TEXT NOT NULL REFERENCES listings(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (listing_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS listing_entities_key ON listing_entities(key, listing_id);
+    CREATE INDEX IF NOT EXISTS listing_entities_type
+        ON listing_entities(type, value, listing_id);
+
+    CREATE TABLE IF NOT EXISTS vendors (
+        id TEXT PRIMARY KEY,
+        listing_count INTEGER NOT NULL,
+        profile TEXT NOT NULL  -- the VendorProfile as JSON
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS vendors_size ON vendors(listing_count DESC, id);
+    CREATE TABLE IF NOT EXISTS vendor_sources (
+        vendor_id TEXT NOT NULL REFERENCES vendors(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        PRIMARY KEY (source, vendor_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS vendor_sources_vendor ON vendor_sources(vendor_id);
+    """,
 )
 """`_MIGRATIONS[n]` takes the schema from version n to n + 1; append, never edit."""
 
-_JSON_FIELDS = frozenset({"attachments", "images", "scores", "labels", "explanations"})
+_JSON_FIELDS = frozenset({"attachments", "images", "scores", "labels", "explanations", "entities"})
 _FIELDS: tuple[str, ...] = (
     "id", "source", "url", "title", "text", "price", "currency", "seller", "posted_at",
     "first_seen", "last_seen", "lang", "attachments", "images", "content_sha256", "raw_sha256",
-    "scores", "labels", "threat_score", "classifier_version", "explanations", "version",
+    "scores", "labels", "threat_score", "classifier_version", "explanations", "entities",
+    "vendor_id", "duplicate_cluster", "version",
 )  # fmt: skip
 """The stored `Listing` fields, in column order (all but the per-crawl `change`)."""
 
 _COLUMNS = ", ".join(f"l.{name}" for name in _FIELDS)
-_STATE = ("first_seen", "version", "classifier_version", *VERSIONED_FIELDS)
+_STATE = (
+    "first_seen",
+    "version",
+    "classifier_version",
+    "entities",
+    *LINK_FIELDS,
+    *VERSIONED_FIELDS,
+)
 """What `write` compares a crawled listing with."""
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 """Primary result codes of a damaged file (extended codes are masked down to these)."""
@@ -428,16 +479,28 @@ class SqliteStore:
             " WHERE last_seen_epoch IS NOT NULL GROUP BY d ORDER BY d DESC LIMIT ?",
             "SELECT 'verdict', coalesce(verdict, ?) AS v, count(*) AS n FROM matches"
             " GROUP BY v ORDER BY n DESC, v LIMIT ?",
+            # A listing with two bitcoin addresses counts once under btc.
+            "SELECT 'entity_type', le.type, count(DISTINCT le.listing_id) AS n"
+            " FROM listing_entities le JOIN matches m ON le.listing_id = m.id"
+            " GROUP BY le.type ORDER BY n DESC, le.type LIMIT ?",
+            *(
+                f"SELECT '{facet}', le.value, count(*) AS n FROM listing_entities le"
+                f" JOIN matches m ON le.listing_id = m.id WHERE le.type = '{key}'"
+                " GROUP BY le.value ORDER BY n DESC, le.value LIMIT ?"
+                for facet, key in KEY_FACETS.items()
+            ),
+            "SELECT 'vendor', vendor_id, count(*) AS n FROM matches WHERE vendor_id IS NOT NULL"
+            " GROUP BY vendor_id ORDER BY n DESC, vendor_id LIMIT ?",
         ]
         sql = (
             "WITH matches AS (SELECT l.id, l.source, l.lang, l.seller, l.last_seen_epoch,"
-            " l.verdict"
+            " l.verdict, l.vendor_id"
             f" FROM {source}{_where(where)}) "
             + " UNION ALL ".join(f"SELECT * FROM ({arm})" for arm in arms)
         )
         with self._corruption_as_store_error():
-            limits = [size] * (len(arms) - 1)
-            rows = self._conn.execute(sql, [*params, *limits, NOT_REVIEWED, size]).fetchall()
+            limits = [*[size] * 5, NOT_REVIEWED, *[size] * 5]  # NOT_REVIEWED: the verdict arm's
+            rows = self._conn.execute(sql, [*params, *limits]).fetchall()
         counts: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
         for name, value, count in rows:
             counts[name].append((str(value), int(count)))
@@ -479,7 +542,7 @@ class SqliteStore:
                 elif same_content(stored, vars(listing)):
                     self._touch(listing, stored)
                 else:
-                    self._add_version(listing, first_seen=stored["first_seen"])
+                    self._add_version(listing, stored)
             except BaseException:
                 self._conn.execute("ROLLBACK TO write_listing")
                 raise
@@ -588,6 +651,74 @@ class SqliteStore:
             for review_id, listing_id, verdict, labels, analyst, note, reviewed_at in rows
         ]
 
+    # -- links across listings -------------------------------------------------
+
+    def iter_listings(self, batch_size: int = 1000) -> Iterator[Listing]:
+        """Every listing in the order they were first stored, `batch_size` rows a read;
+        no read stays open between batches, so the caller may write meanwhile."""
+        last = 0
+        while True:
+            with self._corruption_as_store_error():
+                rows = self._conn.execute(
+                    f"SELECT l.pk, {_COLUMNS} FROM listings l WHERE l.pk > ? ORDER BY l.pk LIMIT ?",
+                    (last, batch_size),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _listing(row[1:])
+            last = rows[-1][0]
+
+    def set_links(
+        self, vendor_ids: Mapping[str, str | None], clusters: Mapping[str, str | None]
+    ) -> None:
+        """Set `vendor_id` (and `duplicate_cluster`) of the listings named in `vendor_ids`
+        (in `clusters`) and commit, with the pending writes; unknown ids are skipped."""
+        with self._corruption_as_store_error():
+            self._begin()
+            for column, values in (("vendor_id", vendor_ids), ("duplicate_cluster", clusters)):
+                self._conn.executemany(
+                    f"UPDATE listings SET {column} = ? WHERE id = ?",
+                    [(value, listing_id) for listing_id, value in values.items()],
+                )
+            self.commit()
+
+    def replace_vendors(self, profiles: Iterable[VendorProfile]) -> None:
+        """Make `profiles` the stored vendor profiles in one transaction (with the
+        pending writes): readers see the old set or the new one, never a mix."""
+        with self._corruption_as_store_error():
+            self._begin()
+            self._conn.execute("DELETE FROM vendors")  # and their sources (cascade)
+            for profile in profiles:
+                self._conn.execute(
+                    "INSERT INTO vendors (id, listing_count, profile) VALUES (?, ?, ?)",
+                    (profile.id, len(profile.listing_ids), _dump(vendor_record(profile))),
+                )
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO vendor_sources (vendor_id, source) VALUES (?, ?)",
+                    [(profile.id, source) for source in profile.sources],
+                )
+            self.commit()
+
+    def vendors(self, source: str | None = None) -> list[VendorProfile]:
+        """The vendor profiles (those with a listing on `source`), most listings first,
+        then by id."""
+        sql = "SELECT profile FROM vendors"
+        params: list[str] = []
+        if source is not None:
+            sql += " WHERE id IN (SELECT vendor_id FROM vendor_sources WHERE source = ?)"
+            params.append(source)
+        with self._corruption_as_store_error():
+            rows = self._conn.execute(f"{sql} ORDER BY listing_count DESC, id", params).fetchall()
+        return [vendor_of(json.loads(profile)) for (profile,) in rows]
+
+    def vendor(self, vendor_id: str) -> VendorProfile | None:
+        with self._corruption_as_store_error():
+            row = self._conn.execute(
+                "SELECT profile FROM vendors WHERE id = ?", (vendor_id,)
+            ).fetchone()
+        return None if row is None else vendor_of(json.loads(row[0]))
+
     def close(self) -> None:
         """Close the file; writes not committed are rolled back, as a crash would lose
         them. Closing twice is harmless."""
@@ -616,29 +747,36 @@ class SqliteStore:
             [*record.values(), _epoch(listing.last_seen)],
         )
         self._write_scores(listing)
+        self._write_entities(listing)
         self._insert_version(listing)
 
-    def _add_version(self, listing: Listing, first_seen: str | None) -> None:
+    def _add_version(self, listing: Listing, stored: dict[str, Any]) -> None:
+        """A changed listing: its content, classification and entities replaced; its
+        links (set by linking, not crawled) kept."""
         (latest,) = self._conn.execute(
             "SELECT max(version) FROM versions WHERE listing_id = ?", (listing.id,)
         ).fetchone()
         listing.version = (latest or 0) + 1
-        listing.first_seen = first_seen
+        listing.first_seen = stored["first_seen"]
+        _keep_links(listing, stored)
         record = _columns(listing)
-        del record["id"]
+        for name in ("id", *LINK_FIELDS):
+            del record[name]
         assignments = ", ".join(f"{name} = ?" for name in record)
         self._conn.execute(
             f"UPDATE listings SET {assignments}, last_seen_epoch = ? WHERE id = ?",
             [*record.values(), _epoch(listing.last_seen), listing.id],
         )
         self._write_scores(listing)
+        self._write_entities(listing)
         self._insert_version(listing)
 
     def _touch(self, listing: Listing, stored: dict[str, Any]) -> None:
         """An unchanged listing: only when it was seen (and its raw bytes) move, and
-        its classification if it had none stored."""
+        its classification and entities if it had none stored."""
         listing.version = stored["version"]
         listing.first_seen = stored["first_seen"]
+        _keep_links(listing, stored)
         self._conn.execute(
             "UPDATE listings SET last_seen = ?, last_seen_epoch = ?, raw_sha256 = ? WHERE id = ?",
             (listing.last_seen, _epoch(listing.last_seen), listing.raw_sha256, listing.id),
@@ -651,6 +789,24 @@ class SqliteStore:
                 [*(record[name] for name in CLASSIFICATION_FIELDS), listing.id],
             )
             self._write_scores(listing)
+        if stored["entities"] == "{}" and listing.entities:
+            self._conn.execute(
+                "UPDATE listings SET entities = ? WHERE id = ?",
+                (_dump(listing.entities), listing.id),
+            )
+            self._write_entities(listing)
+
+    def _write_entities(self, listing: Listing) -> None:
+        """The indexable copy of the entity keys that `search` filters on and `facets`
+        counts (replacing those stored)."""
+        self._conn.execute("DELETE FROM listing_entities WHERE listing_id = ?", (listing.id,))
+        self._conn.executemany(
+            "INSERT INTO listing_entities (listing_id, key, type, value) VALUES (?, ?, ?, ?)",
+            [
+                (listing.id, key, key_type(key), key_value(key))
+                for key in entity_keys(listing.entities)
+            ],
+        )
 
     def _write_scores(self, listing: Listing) -> None:
         """The indexable copies of scores and labels that `search` filters on
@@ -682,6 +838,12 @@ class SqliteStore:
                 listing.raw_sha256,
             ),
         )
+
+
+def _keep_links(listing: Listing, stored: dict[str, Any]) -> None:
+    """The stored links on the crawled listing (which has none: linking sets them)."""
+    for name in LINK_FIELDS:
+        setattr(listing, name, stored[name])
 
 
 def fts_query(text: str) -> str:
@@ -748,10 +910,25 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
             either.append("l.verdict IS NULL")
         where.append("(" + " OR ".join(either) + ")")
         params.extend(named)
+    if query.entities:
+        # A key's listings and a bare type's, each read from its index.
+        either = []
+        for column, values in (
+            ("key", [key for key in query.entities if ":" in key]),
+            ("type", [key for key in query.entities if ":" not in key]),
+        ):
+            if values:
+                either.append(
+                    f"SELECT listing_id FROM listing_entities WHERE {column} IN ({_marks(values)})"
+                )
+                params.extend(values)
+        where.append(f"l.id IN ({' UNION '.join(either)})")
     for column, values in (
         ("source", query.sources),
         ("lang", query.langs),
         ("seller", query.sellers),
+        ("vendor_id", query.vendors),
+        ("duplicate_cluster", query.duplicate_clusters),
     ):
         if values:
             where.append(f"l.{column} IN ({_marks(values)})")

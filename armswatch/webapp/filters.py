@@ -37,6 +37,12 @@ class Filters:
     """A day: last seen on or before it (to its end)."""
     verdict: str = ""
     """The latest verdict (one of VERDICTS), NOT_REVIEWED, or "" for any."""
+    entity: str = ""
+    """An entity key ("btc:bc1q...", "handle:telegram:name") or a bare type ("pgp")."""
+    vendor: str = ""
+    """A vendor profile's id: the listings linked to it."""
+    cluster: str = ""
+    """A near-duplicate cluster's id: the listings in it."""
     sort: str = "relevance"
 
     @classmethod
@@ -67,6 +73,9 @@ class Filters:
             since=args.get("since", "").strip(),
             until=args.get("until", "").strip(),
             verdict=verdict,
+            entity=args.get("entity", "").strip()[:MAX_TEXT],
+            vendor=args.get("vendor", "").strip()[:MAX_TEXT],
+            cluster=args.get("cluster", "").strip()[:MAX_TEXT],
             sort=sort,
         )
         filters.moments()  # checks the dates
@@ -93,6 +102,9 @@ class Filters:
             since=since,
             until=until,
             verdicts=(self.verdict,) if self.verdict else (),
+            entities=(self.entity,) if self.entity else (),
+            vendors=(self.vendor,) if self.vendor else (),
+            duplicate_clusters=(self.cluster,) if self.cluster else (),
             limit=limit,
             sort=self.sort,  # type: ignore[arg-type]  # checked in read()
             after=after,

@@ -1,6 +1,7 @@
 """Linked files: 3D-printable gun files, CAD/CNC files, archives, manuals.
 
-Only names, URLs, extensions and shown sizes are recorded; nothing is fetched.
+Only names, URLs, extensions and shown sizes are recorded here; the files are
+fetched only for sources with `fetch_attachments: true` (pipelines.attachments).
 Links are found three ways: the source's configured selector, any link to a
 file-like URL or a file-hosting site, and bare URLs or magnets pasted as text
 (forum posts often carry "mega.nz/..." without a link).
@@ -14,34 +15,18 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lxml import etree
 
+from armswatch.entities.data import table
 from armswatch.listing import Attachment
 
 from .clean import single_line
 from .urls import absolute
 
-FILE_EXTENSIONS = (
-    "tar.gz",
-    "tgz",
-    "stl",
-    "step",
-    "stp",
-    "3mf",
-    "f3d",
-    "obj",
-    "gcode",
-    "gco",
-    "nc",
-    "iges",
-    "igs",
-    "sldprt",
-    "sldasm",
-    "scad",
-    "dxf",
-    "zip",
-    "7z",
-    "rar",
-    "pdf",
+FILE_EXTENSIONS = tuple(
+    extension for spec in table("file_types")["types"].values() for extension in spec["extensions"]
 )
+"""The extensions of gun, CAD and CNC files, manuals and archives: the file-type
+table entity extraction names files by (armswatch/entities/data/file_types.yaml)."""
+
 # File hosts and share links; bunkr moves between top-level domains.
 _SHARE_HOST = (
     r"mega\.nz|mega\.co\.nz|mega\.io|anonfiles\.com|anonfile\.com|bayfiles\.com|"
@@ -53,7 +38,7 @@ _SHARE_HOST = (
 )
 _SHARE_HOST_RE = re.compile(rf"(?:^|\.)(?:{_SHARE_HOST})$", re.IGNORECASE)
 _MEGA_HOST_RE = re.compile(r"(?:^|\.)mega\.(?:nz|co\.nz|io)$", re.IGNORECASE)
-_EXTENSION = "|".join(re.escape(ext) for ext in FILE_EXTENSIONS)
+_EXTENSION = "|".join(re.escape(ext) for ext in sorted(FILE_EXTENSIONS, key=len, reverse=True))
 _FILE_NAME_RE = re.compile(rf"[^/\\<>|\n]{{0,200}}\.({_EXTENSION})", re.IGNORECASE)
 _URL_END = r"[^\s<>\"'`]+"
 _TEXT_URL_RE = re.compile(

@@ -12,6 +12,7 @@ from parsel import Selector, SelectorList
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.http.headers import Headers
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from armswatch.config import Query, Source
@@ -26,6 +27,20 @@ from crawlers.runtime import Runtime
 def nodes(scope: Selector, query: Query) -> SelectorList[Selector]:
     """The elements a query selects (for containers such as forum posts)."""
     return scope.css(query.css) if query.css is not None else scope.xpath(query.xpath or "")
+
+
+SCRAPY_FAILURES = ("DOWNLOAD_MAXSIZE", "max redirections")
+"""What the IgnoreRequest Scrapy raises for a fetch that failed says (a body over the
+size cap once decompressed, an endless redirect chain)."""
+
+
+def is_refusal(failure: Failure) -> bool:
+    """Whether armswatch chose not to fetch (robots.txt, offsite, .onion), rather than
+    the fetch failing: Scrapy also raises IgnoreRequest subclasses for error statuses,
+    gzip bombs and endless redirects."""
+    if not failure.check(IgnoreRequest) or failure.check(HttpError):
+        return False
+    return not any(cause in failure.getErrorMessage() for cause in SCRAPY_FAILURES)
 
 
 def utc_now() -> str:
@@ -136,7 +151,9 @@ class SourceSpider(scrapy.Spider):
         """Record a fetch that failed or was refused, so nothing is lost without a trace."""
         request = failure.request  # type: ignore[attr-defined]
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
-        self.report_failure(request, reason, refused=failure.check(IgnoreRequest) is not None)
+        if isinstance(failure.value, HttpError):
+            reason = f"HTTP {failure.value.response.status} ({reason})"
+        self.report_failure(request, reason, refused=is_refusal(failure))
 
     def report_failure(self, request: scrapy.Request, reason: str, *, refused: bool) -> None:
         """Count, log and audit a request that was refused or failed; also for refusals

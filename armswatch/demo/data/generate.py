@@ -2887,6 +2887,98 @@ FORUM: list[Thread] = [
 ]
 
 
+# --- one vendor on two sites ----------------------------------------------------
+# GhostWorks sells on the market and, as gw_direct, on the classifieds site. The same
+# PGP public key and Bitcoin address in both link them to one vendor; the pistol is
+# posted on both sites, the second time under a new title with small edits (a
+# near-duplicate); the ammunition listing shares the address but not the text. Fixed
+# records with ids of their own (appended after edition 2's ids were given out).
+
+GHOSTWORKS_KEY = """\
+-----BEGIN PGP PUBLIC KEY BLOCK-----
+
+xjMEaxa20RYJKwYBBAHaRw8BAQdA19BAhMw8GtoldaOjJMElQD4ZreHQe4UNdDo8
+y/AV1t7NMkdob3N0V29ya3MgKG9yZGVycyBvbmx5KSA8Z2hvc3R3b3Jrc0BkZW1v
+LmludmFsaWQ+woQEExYIACwFAmsWttECGwMCCwkCFQgCFgACHgEWIQQJQwCwX1Xt
+FIPwT0vkCG2Un0XWTgAKCRDkCG2Un0XWTi4dAP9jOkJTU2t1VfpPRee7R6Af8n0Q
+TRzND/9ofLCL4TDE0gD6A1xhQM2twEQrPcCOrPH3h7Y7z+viWJN7B+fPcVGAXQU=
+=drV1
+-----END PGP PUBLIC KEY BLOCK-----
+"""
+"""A real OpenPGP public key (Ed25519), made once with pgpy for the demo; its secret
+key was never kept."""
+GHOSTWORKS_BTC = "1Jzs8MPkgLSf1wTDQNxhLiPxpLFgtATvg9"
+"""A checksum-valid address that no one holds: base58check of a hash of the demo's name."""
+
+GHOSTWORKS_PISTOL = (
+    "Glock 19 Gen 4 in 9x19, bought new two years ago, about 300 rounds through it, "
+    "always cleaned after use. Comes with the original case, two 15 round magazines and "
+    "a loader. No papers and no questions asked. Vacuum sealed and shipped in stealth "
+    "packaging inside an electronics box, tracked, usually out within two working days. "
+    "Escrow is fine, finalize early only for returning buyers. Encrypt your address "
+    "with my key below, unencrypted messages get deleted."
+)
+
+
+def linked_records() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The vendor's classifieds and market records."""
+    payment = f"Payment: BTC only, to {GHOSTWORKS_BTC}"
+    market_pistol = {
+        "id": "mk-0901",
+        "site": "market",
+        "category": "firearms",
+        "lang": "en",
+        "title": "Glock 19 Gen 4, two mags, tracked shipping",
+        "text": f"{GHOSTWORKS_PISTOL}\n{payment}\n\n{GHOSTWORKS_KEY}",
+        "price": 0.0196,
+        "currency": "BTC",
+        "price_xmr": 7.95,
+        "seller": "GhostWorks",
+        "ships_from": "United States",
+        "ships_to": "Worldwide",
+        "posted_at": "2025-10-02T19:20:00Z",
+        "labels": ["firearm"],
+        "attachments": [],
+        "photos": 1,
+    }
+    reposted = GHOSTWORKS_PISTOL.replace("two working days", "three working days")
+    classified_pistol = {
+        "id": "cl-0901",
+        "site": "classifieds",
+        "category": "hunting",
+        "lang": "en",
+        "title": "G19 pistol + 2 magazines, ships tracked",
+        "text": f"{reposted}\n{payment}\n\n{GHOSTWORKS_KEY}",
+        "price": 1150.0,
+        "currency": "USD",
+        "seller": "gw_direct",
+        "posted_at": "2025-10-29T08:45:00Z",
+        "labels": ["firearm"],
+        "attachments": [],
+        "photos": 0,
+        "markup": "plain",
+    }
+    ammunition = {
+        "id": "cl-0902",
+        "site": "classifieds",
+        "category": "reloading",
+        "lang": "en",
+        "title": "Sellier & Bellot 9x19 FMJ, 1000 rounds",
+        "text": "Sealed cases of Sellier & Bellot 9x19 FMJ 124 grain, 1000 rounds in 20 "
+        "boxes of 50. Ships in plain packaging, no signature needed. Pay BTC to "
+        f"{GHOSTWORKS_BTC} and send the transaction id with your address.",
+        "price": 420.0,
+        "currency": "USD",
+        "seller": "gw_direct",
+        "posted_at": "2025-11-03T16:10:00Z",
+        "labels": ["ammunition"],
+        "attachments": [],
+        "photos": 0,
+        "markup": "plain",
+    }
+    return [classified_pistol, ammunition], [market_pistol]
+
+
 # --- generation ---------------------------------------------------------------
 
 
@@ -3213,10 +3305,13 @@ def write_all(out: Path) -> dict[str, int]:
     """Write every data file into `out`; returns the record count per site."""
     rng = random.Random(SEED)
     classified, sold, posts = classifieds(rng), market(rng), forum(rng)
+    changes = edition2(classified, sold)
+    linked_classified, linked_sold = linked_records()
+    classified += [order_keys(r) for r in linked_classified]
+    sold += [order_keys(r) for r in linked_sold]
     write_jsonl(out / "classifieds.jsonl", classified)
     write_jsonl(out / "market.jsonl", sold)
     write_jsonl(out / "forum.jsonl", posts)
-    changes = edition2(classified, sold)
     sections = {
         "classifieds": CLASSIFIED_CATEGORIES,
         "market": MARKET_CATEGORIES,

@@ -2,6 +2,9 @@
 
 Crawled content is shown as escaped text only. Attachment and image URLs are text,
 never links or <img> that would make the analyst's browser fetch from the site.
+Leads (addresses, keys, contacts, ...) link to a search for every listing that has
+them; the vendor profile and the near-duplicates show the listings linking tied to
+this one.
 Kept files are served from the evidence locker: screenshots as PNG images, raw
 pages only as plain-text downloads (never as HTML), WARCs as downloads.
 """
@@ -9,6 +12,7 @@ pages only as plain-text downloads (never as HTML), WARCs as downloads.
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template
@@ -17,10 +21,16 @@ from armswatch.evidence import PNG_SIGNATURE, EvidenceError, EvidenceFile, Manif
 from armswatch.listing import Listing
 from armswatch.stores import ListingVersion, SearchQuery
 from armswatch.webapp.backend import backend, store, workspace
+from armswatch.webapp.leads import lead_groups
 from armswatch.webapp.marks import term_classes, with_terms
+from armswatch.webapp.verdicts import latest
 
 SAME_SELLER = 20
 """Other listings by the seller shown, newest first."""
+
+LINKED = 50
+"""Other listings of the vendor, and near-duplicates, shown (newest first); the search
+they link to has them all."""
 
 bp = Blueprint("listing", __name__)
 
@@ -41,6 +51,11 @@ def show(listing_id: str) -> str:
     ws = workspace()
     manifest, problems, evidence_error = evidence_of(listing.id)
     terms = term_classes(listing.explanations)
+    vendor = opened.vendor(listing.vendor_id) if listing.vendor_id else None
+    vendor_listings = (
+        others(listing, SearchQuery(vendors=(listing.vendor_id,))) if listing.vendor_id else []
+    )
+    cluster = listing.duplicate_cluster
     return render_template(
         "listing.html",
         listing=listing,
@@ -53,6 +68,11 @@ def show(listing_id: str) -> str:
         in_cases=ws.cases.of_listing(listing.id),
         cases=ws.cases.all(),
         same_seller=same_seller(listing),
+        leads=lead_groups(listing.entities),
+        vendor=vendor,
+        vendor_listings=vendor_listings,
+        linked={other.id: other for other in [listing, *vendor_listings]},
+        duplicates=others(listing, SearchQuery(duplicate_clusters=(cluster,))) if cluster else [],
         manifest=manifest,
         problems=problems,
         evidence_error=evidence_error,
@@ -89,6 +109,35 @@ def same_seller(listing: Listing) -> list[Listing]:
     query = SearchQuery(sellers=(listing.seller,), sort="newest", limit=SAME_SELLER + 1)
     found = store().search(query).listings
     return [other for other in found if other.id != listing.id][:SAME_SELLER]
+
+
+def others(listing: Listing, query: SearchQuery) -> list[Listing]:
+    """The first LINKED listings `query` finds other than `listing`, newest first."""
+    query = replace(query, sort="newest", limit=LINKED + 1)
+    return [other for other in store().search(query).listings if other.id != listing.id][:LINKED]
+
+
+@bp.get("/vendor/<vendor_id>")
+def vendor(vendor_id: str) -> str:
+    """A vendor profile: its sources, sellers, labels, the evidence that links its
+    listings, and the listings."""
+    profile = store().vendor(vendor_id) if len(vendor_id) <= 128 else None
+    if profile is None:
+        abort(
+            404,
+            "No vendor profile has this id: linking may have run again since; search "
+            "for the listing and follow its vendor link.",
+        )
+    found = store().get_many(profile.listing_ids)
+    listings = [found[i] for i in profile.listing_ids if i in found]
+    return render_template(
+        "vendor.html",
+        vendor=profile,
+        listings=listings,
+        linked=found,
+        verdicts=latest(store(), found),
+        missing=len(profile.listing_ids) - len(listings),
+    )
 
 
 @bp.get("/listing/<listing_id>/evidence/<int:number>")
