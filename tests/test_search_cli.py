@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from armswatch.entities import extract
+from armswatch.listing import ArchiveMember, Attachment, HashMatch
 from armswatch.stores import Review
 from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
 from tests.conftest import CLI_STORES, CliStore, cli_store, run_cli
@@ -261,3 +264,57 @@ def test_show_prints_one_listing_with_its_versions(cli: CliStore) -> None:
     assert code == 3 and "several ids" in err
     code, _, err = armswatch(cli, "show", "0123abcd")
     assert code == 3 and "no listing" in err
+
+
+@pytest.mark.parametrize("kind", CLI_STORES)
+def test_show_prints_leads_links_and_fetched_files(kind: str, tmp_path: Path) -> None:
+    address = "1Jzs8MPkgLSf1wTDQNxhLiPxpLFgtATvg9"
+    title, text = "Glock 19, ships from Germany", f"Pay BTC to {address}"
+    archive = Attachment(
+        name="pack.zip",
+        url="https://files.example/pack.zip",
+        ext="zip",
+        sha256="ab" * 32,
+        bytes=2048,
+        members=[ArchiveMember("a.txt", 3, "cd" * 32)],
+        hash_matches=[HashMatch("cd" * 32, "blueprints", "unit.txt", "a.txt")],
+    )
+    failed = Attachment(
+        name="big.zip", url="https://files.example/big.zip", ext="zip", fetch_error="over the cap"
+    )
+    with cli_store(kind, tmp_path) as cli:
+        store = cli.open()
+        fill(
+            store,
+            make(
+                hex_id(30),
+                title=title,
+                text=text,
+                entities=extract(title, text).to_json(),
+                attachments=[archive, failed],
+            ),
+            make(hex_id(31), title="Holster"),
+        )
+        store.set_links({hex_id(30): "v-0123456789ab"}, {hex_id(30): "c-fedcba987654"})
+        store.close()
+        wide = {**cli.env, "COLUMNS": "400"}
+
+        shown = run_cli("--data-dir", cli.data_dir, "show", hex_id(30), env=wide)
+        assert shown.returncode == 0, shown.stderr
+        for expected in (
+            f"btc:{address}",
+            "ships_from:DE",
+            "model:Glock 19",
+            "v-0123456789ab",
+            "c-fedcba987654",
+            f"sha256 {'ab' * 32}, 2,048 bytes",
+            "1 archive members",
+            "ON HASH LIST unit.txt: blueprints (a.txt)",
+            "over the cap",
+        ):
+            assert expected in shown.stdout, expected
+        assert "not downloaded" not in shown.stdout
+
+        plain = run_cli("--data-dir", cli.data_dir, "show", hex_id(31), env=wide)
+        assert plain.returncode == 0, plain.stderr
+        assert "vendor" in plain.stdout and "leads" not in plain.stdout

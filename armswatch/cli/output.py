@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from armswatch import LABELS
-from armswatch.listing import Listing, price_text
+from armswatch.entities.model import Entities
+from armswatch.listing import Attachment, Listing, price_text
 from armswatch.stores import CrawlRun, ListingVersion
 from armswatch.stores.base import HIGHLIGHT_END, HIGHLIGHT_START
 
@@ -131,6 +132,8 @@ def listing_panel(listing: Listing, versions: list[ListingVersion]) -> Group:
     facts.add_row("content_sha256", listing.content_sha256 or "-")
     facts.add_row("raw_sha256", listing.raw_sha256 or "-")
     facts.add_row("classifier", listing.classifier_version or "not classified yet")
+    facts.add_row("vendor", listing.vendor_id or "-")
+    facts.add_row("near-duplicates", listing.duplicate_cluster or "-")
 
     scores = Table(title="scores", title_justify="left")
     scores.add_column("label")
@@ -159,17 +162,39 @@ def listing_panel(listing: Listing, versions: list[ListingVersion]) -> Group:
         Panel(Text(listing.text[:4000] or "(no text)"), title="text"),
         scores,
     ]
+    leads = Entities.from_json(listing.entities).keys()
+    if leads:
+        parts.append(Panel(Text("\n".join(leads)), title="leads", title_align="left"))
     if listing.attachments:
-        files = Table(title="attachments (not downloaded)", title_justify="left")
-        for column in ("name", "type", "size", "url"):
-            files.add_column(column, overflow="fold")
-        for a in listing.attachments:
-            files.add_row(a.name, a.ext, a.size or "?", a.url)
-        parts.append(files)
+        parts.append(attachments_table(listing.attachments))
     if listing.images:
         parts.append(Text("images: " + ", ".join(listing.images)))
     parts.append(history)
     return Group(*parts)  # type: ignore[arg-type]
+
+
+def attachments_table(attachments: list[Attachment]) -> Table:
+    """Linked files; for fetched ones (`fetch_attachments`) also their SHA-256, archive
+    members, hash-list matches, or why they were not kept."""
+    fetched = any(a.sha256 or a.fetch_error for a in attachments)
+    files = Table(
+        title="attachments" if fetched else "attachments (not downloaded)", title_justify="left"
+    )
+    for column in ("name", "type", "size", "url", *(("fetched",) if fetched else ())):
+        files.add_column(column, overflow="fold")
+    for a in attachments:
+        row = [a.name, a.ext, a.size or "?", a.url]
+        if fetched:
+            notes = [f"sha256 {a.sha256}, {a.bytes:,} bytes"] if a.sha256 else []
+            notes += [f"{len(a.members)} archive members"] if a.members else []
+            notes += [
+                f"ON HASH LIST {m.hashlist}: {m.label}" + (f" ({m.member})" if m.member else "")
+                for m in a.hash_matches
+            ]
+            notes += [a.fetch_error] if a.fetch_error else []
+            row.append("\n".join(notes) or "-")
+        files.add_row(*row)
+    return files
 
 
 def report_table(reports: list[SourceReport]) -> Table:
