@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import yaml
 from safetensors.torch import load_file, save_file
@@ -235,7 +236,13 @@ def test_onnx_int8_is_quantized_from_the_export_and_stays_close(
     runtime = int8_classifier.encoder.runtime
     assert isinstance(runtime, OnnxRuntime)
     assert runtime.path.parent.name == f"{export_dir.name}-int8"
-    assert runtime.path.stat().st_size < (export_dir / ONNX_FILE).stat().st_size / 3
+    graph = onnx.load(runtime.path).graph
+    assert {"MatMulInteger", "DynamicQuantizeMatMul"} & {node.op_type for node in graph.node}
+    weights = {tensor.name: tensor.data_type for tensor in graph.initializer}
+    assert onnx.TensorProto.INT8 in weights.values()  # the matrix products' weights
+    looked_up = [weights.get(node.input[0]) for node in graph.node if node.op_type == "Gather"]
+    assert onnx.TensorProto.FLOAT in looked_up  # the embedding table stays fp32
+    assert runtime.path.stat().st_size < (export_dir / ONNX_FILE).stat().st_size
     assert int8_classifier.encoder.name == f"{torch_classifier.encoder.name}+onnx-int8"
     assert json.loads((runtime.path.parent / MANIFEST).read_text())["int8"] is True
     texts = [model_text(listing) for listing in LISTINGS]
