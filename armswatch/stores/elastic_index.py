@@ -135,15 +135,7 @@ class IndexLayout:
                 "profiles (or one was interrupted: then delete it); run it again"
             ) from exc
         try:
-            actions = (
-                {"_op_type": "index", "_index": new, "_id": doc["id"], "_source": doc}
-                for doc in docs
-            )
-            for ok, item in helpers.streaming_bulk(
-                self.client, actions, max_retries=self.settings.retries, raise_on_error=False
-            ):
-                if not ok:
-                    raise StoreError(f"Elasticsearch refused a vendor profile: {item}")
+            self._index_docs(new, docs, "Elasticsearch refused a vendor profile")
             self.client.indices.refresh(index=new)
             self.client.indices.update_aliases(
                 actions=[
@@ -263,17 +255,23 @@ class IndexLayout:
             docs = [hit["_source"] for hit in batch]
             if transform is not None:
                 docs = transform(docs)
-            actions = [
-                {"_op_type": "index", "_index": target, "_id": doc["id"], "_source": doc}
-                for doc in docs
-            ]
-            for ok, item in helpers.streaming_bulk(
-                self.client, actions, max_retries=self.settings.retries, raise_on_error=False
-            ):
-                if not ok:
-                    raise StoreError(f"the rebuild could not copy a listing: {item}")
-                copied += 1
+            copied += self._index_docs(target, docs, "the rebuild could not copy a listing")
         return copied
+
+    def _index_docs(self, index: str, docs: Iterable[dict[str, Any]], refused: str) -> int:
+        """Index `docs` into `index` under their `id`s; the first refusal stops it with a
+        StoreError that starts with `refused`. Returns how many were indexed."""
+        actions = (
+            {"_op_type": "index", "_index": index, "_id": doc["id"], "_source": doc} for doc in docs
+        )
+        indexed = 0
+        for ok, item in helpers.streaming_bulk(
+            self.client, actions, max_retries=self.settings.retries, raise_on_error=False
+        ):
+            if not ok:
+                raise StoreError(f"{refused}: {item}")
+            indexed += 1
+        return indexed
 
     def _block_writes(self, index: str, blocked: bool) -> None:
         self.client.indices.put_settings(index=index, settings={"index.blocks.write": blocked})
