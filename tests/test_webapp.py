@@ -162,18 +162,24 @@ def serving(
         result = crawl(sites, cli.data_dir, *sources, env=cli.env)
         assert result.returncode == 0, result.stdout + result.stderr
         add_hostile_listing(cli)
-        with Workspace.open(workspace_path(cli.data_dir)) as ws:
-            for name, role in accounts:
-                ws.accounts.add(name, PASSWORD, role)
-        port = free_port()
-        process = serve(cli.data_dir, "--port", str(port), env=cli.env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(url, process)
-            yield App(url, cli, process)
-        finally:
-            process.terminate()
-            process.communicate(timeout=30)
+        yield from served(cli, accounts)
+
+
+def served(cli: CliStore, accounts: tuple[tuple[str, str], ...]) -> Iterator[App]:
+    """`accounts` (name, role; password PASSWORD) and `armswatch review serve` over the
+    store of `cli`, stopped afterwards."""
+    with Workspace.open(workspace_path(cli.data_dir)) as ws:
+        for name, role in accounts:
+            ws.accounts.add(name, PASSWORD, role)
+    port = free_port()
+    process = serve(cli.data_dir, "--port", str(port), env=cli.env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url, process)
+        yield App(url, cli, process)
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 USERS = (("alice", "admin"), ("bob", "analyst"), ("carol", "analyst"))

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from armswatch.stores.elastic import ElasticsearchStore
-from armswatch.workspace import Workspace, workspace_path
 from tests.conftest import CLI_STORES, cli_store
 from tests.leads import (
     ARCHIVE,
@@ -31,7 +30,7 @@ from tests.leads import (
 )
 from tests.listings import fill, make
 from tests.test_entities import GNUPG_FINGERPRINT
-from tests.test_webapp import PASSWORD, App, Elements, free_port, row_ids, serve, wait_until_serving
+from tests.test_webapp import App, Elements, row_ids, served
 
 HOSTILE = "e" * 32
 HOSTILE_HANDLE = "<script>alert(1)</script>"
@@ -59,17 +58,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             fill(store, hostile)
         finally:
             store.close()
-        with Workspace.open(workspace_path(cli.data_dir)) as ws:
-            ws.accounts.add("alice", PASSWORD, "analyst")
-        port = free_port()
-        process = serve(cli.data_dir, "--port", str(port), env=cli.env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(url, process)
-            yield App(url, cli, process)
-        finally:
-            process.terminate()
-            process.communicate(timeout=30)
+        yield from served(cli, (("alice", "analyst"),))
 
 
 def links(page: str) -> list[str]:
