@@ -19,7 +19,6 @@ import re
 import unicodedata
 
 import numpy as np
-from datasketch import MinHash
 
 from armswatch.entities.pgp import without_key_blocks
 from armswatch.linking.unionfind import DisjointSets
@@ -74,6 +73,10 @@ class DuplicateFinder:
     """Collects listing sketches, then groups near-duplicate listings."""
 
     def __init__(self) -> None:
+        # Imported here: datasketch loads scipy (0.8 s), and every armswatch command
+        # imports this module through the crawl command's relinking.
+        from datasketch import MinHash
+
         self.empty = MinHash(num_perm=NUM_PERM, seed=SEED)
         self.ids: list[str] = []
         self.signatures: list[np.ndarray] = []
