@@ -20,6 +20,7 @@ from classifiers.adapters import apply_adapters
 from classifiers.base import ListingText, Prediction
 from classifiers.dataset import score_matrix
 from classifiers.encoder import Encoder, WordScore
+from classifiers.heap import release_free_memory
 from classifiers.model import ModelArtifact, resolve_model_dir
 from classifiers.rules import RuleClassifier
 
@@ -129,6 +130,7 @@ class TransformerClassifier:
                     explanations=explanations,
                 )
             )
+        release_free_memory()
         return predictions
 
     def explain(
