@@ -418,6 +418,22 @@ def test_wal_mode_and_schema_version(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_opening_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """A search opens the store while a crawl holds its batch transaction (the write
+    lock), and sees what was committed, not the open batch."""
+    path = tmp_path / "armswatch.sqlite3"
+    crawl = SqliteStore(path)
+    fill(crawl, make("a", title="Glock 19"))
+    crawl.write(make("b", title="Trigger kit"))  # the batch stays open: the lock is held
+
+    search = SqliteStore(path)
+    assert ids(search, limit=10) == ["a"]
+    search.close()
+    crawl.commit()
+    assert sorted(ids(crawl, limit=10)) == ["a", "b"]
+    crawl.close()
+
+
 # -- reviews ----------------------------------------------------------------------
 
 

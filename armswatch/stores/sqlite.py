@@ -302,21 +302,22 @@ class SqliteStore:
         )
 
     def _migrate(self) -> None:
-        """Bring the schema to `SCHEMA_VERSION`; refuse a file from a newer armswatch."""
+        """Bring the schema to `SCHEMA_VERSION`; refuse a file from a newer armswatch.
+
+        A file that is already current is only read, so opening the store (a search,
+        the review app) never waits for the write lock of a crawl in progress.
+        """
+        if self._schema_version() == SCHEMA_VERSION:
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-            row = self._conn.execute("SELECT version FROM schema_version").fetchone()
-            current = row[0] if row else 0
-            if current > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has schema version {current}, newer than this armswatch "
-                    f"knows ({SCHEMA_VERSION}); upgrade armswatch or point --data-dir elsewhere"
-                )
-            for script in _MIGRATIONS[current:]:
+            # Read again under the write lock: another process may have just migrated.
+            current = self._schema_version()
+            for script in _MIGRATIONS[current or 0 :]:
                 for statement in _statements(script):
                     self._conn.execute(statement)
-            if row is None:
+            if current is None:
                 self._conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
             elif current != SCHEMA_VERSION:
                 self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
@@ -324,6 +325,21 @@ class SqliteStore:
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
+
+    def _schema_version(self) -> int | None:
+        """The file's schema version, None when it records none (a new file)."""
+        exists = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        row = exists and self._conn.execute("SELECT version FROM schema_version").fetchone()
+        if not row:
+            return None
+        if row[0] > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {row[0]}, newer than this armswatch "
+                f"knows ({SCHEMA_VERSION}); upgrade armswatch or point --data-dir elsewhere"
+            )
+        return row[0]
 
     @contextmanager
     def _corruption_as_store_error(self) -> Iterator[None]:
