@@ -11,6 +11,7 @@ original, and quantizable the same way.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import torch
@@ -26,6 +27,8 @@ TARGETS = (
     "output.dense",
 )
 """Every Linear layer of a BERT block (attention and feed-forward)."""
+_LAYER = re.compile(r"(?:^|\.)layer\.(\d+)\.")
+"""A BERT block's index in a module name (`encoder.layer.3.attention.self.query`)."""
 
 
 class LoraLinear(torch.nn.Module):
@@ -52,22 +55,37 @@ class LoraLinear(torch.nn.Module):
 
 
 def add_lora(
-    model: torch.nn.Module, *, rank: int = 8, alpha: float = 16.0, dropout: float = 0.1
+    model: torch.nn.Module,
+    *,
+    rank: int = 8,
+    alpha: float = 16.0,
+    dropout: float = 0.1,
+    from_layer: int = 0,
 ) -> dict[str, LoraLinear]:
-    """Freeze all of `model` and wrap the `TARGETS` of every encoder layer.
+    """Freeze all of `model` and wrap the `TARGETS` of its encoder layers `from_layer` up.
 
-    Returns the wrappers by module name; only their `lora_a`/`lora_b` train.
+    Layers below `from_layer` stay as the encoder ships them, so training needs no
+    backward pass through them. Returns the wrappers by module name; only their
+    `lora_a`/`lora_b` train.
     """
     for parameter in model.parameters():
         parameter.requires_grad = False
     wrapped: dict[str, LoraLinear] = {}
     for name, module in list(model.named_modules()):
-        if isinstance(module, torch.nn.Linear) and name.endswith(TARGETS) and ".layer." in name:
+        layer = _LAYER.search(name)
+        if (
+            isinstance(module, torch.nn.Linear)
+            and name.endswith(TARGETS)
+            and layer
+            and int(layer[1]) >= from_layer
+        ):
             wrapper = LoraLinear(module, rank, alpha, dropout)
             _replace(model, name, wrapper)
             wrapped[name] = wrapper
     if not wrapped:
-        raise ValueError("the encoder has no BERT-style Linear layers to adapt")
+        raise ValueError(
+            f"the encoder has no BERT-style Linear layers to adapt from layer {from_layer} up"
+        )
     return wrapped
 
 

@@ -32,6 +32,9 @@ class FineTuneSettings:
     rank: int = 8
     alpha: float = 16.0
     dropout: float = 0.1
+    from_layer: int = 0
+    """The lowest encoder layer with adapters; the layers below stay frozen and need no
+    backward pass (e5-small from layer 4: 30% less time, but a lower test score)."""
     learning_rate: float = 1e-3
     """Adapters."""
     head_learning_rate: float = 3e-3
@@ -63,7 +66,13 @@ def fine_tune(
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = encoder.model
-    wrapped = add_lora(model, rank=settings.rank, alpha=settings.alpha, dropout=settings.dropout)
+    wrapped = add_lora(
+        model,
+        rank=settings.rank,
+        alpha=settings.alpha,
+        dropout=settings.dropout,
+        from_layer=settings.from_layer,
+    )
     head = torch.nn.Linear(encoder.dim, len(labels))
     adapter_parameters = [p for w in wrapped.values() for p in (w.lora_a, w.lora_b)]
     optimizer = torch.optim.AdamW(

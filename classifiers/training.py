@@ -94,8 +94,9 @@ class Candidate:
 
 HEAD_DESCRIPTIONS = {
     "linear": "linear (logistic per label) on frozen mean-pooled embeddings, Platt-calibrated",
-    "lora": "LoRA adapters (rank {rank}) on every Linear layer of the encoder plus a linear "
-    "head, fine-tuned for {epochs} epochs with the embeddings frozen, Platt-calibrated",
+    "lora": "LoRA adapters (rank {rank}) on every Linear layer of the encoder from its "
+    "layer {from_layer} up plus a linear head, fine-tuned for {epochs} epochs with the "
+    "embeddings and the layers below frozen, Platt-calibrated",
 }
 
 

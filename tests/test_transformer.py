@@ -35,6 +35,8 @@ from tests.conftest import (
 
 SLICE = {"train": 300, "validation": 120, "test": 80}
 WATCHLIST = REPO / "config" / "watchlist.yaml"
+LOWEST_ADAPTED = 6
+"""The fine-tuned test model adapts e5-small's layers 6 to 11 (faster than all 12)."""
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +89,8 @@ def compared_dir(
 @pytest.fixture(scope="module")
 def lora_dir(checkpoint: Path, small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("model") / "test-lora"
-    train_on(small_data, out, Encoder.load(checkpoint), ["lora"])
+    settings = FineTuneSettings(epochs=1, from_layer=LOWEST_ADAPTED)
+    train_on(small_data, out, Encoder.load(checkpoint), ["lora"], fine_tuning=settings)
     return out
 
 
@@ -148,13 +151,18 @@ def test_both_heads_are_measured_and_the_better_on_validation_is_kept(
         assert set(candidate["metrics"]) == {"validation", "test"}
         assert candidate["training_seconds"] >= 0
     assert (artifact.adapters is not None) == (notes["head_kind"] == "lora")
-    assert "rank 8" in candidates["lora"]["head"] and "1 epochs" in candidates["lora"]["head"]
+    description = candidates["lora"]["head"]
+    assert "rank 8" in description and "1 epochs" in description
+    assert "from its layer 0 up" in description
 
 
 def test_fine_tuned_model_round_trip(lora_dir: Path, checkpoint: Path, encoder: Encoder) -> None:
     artifact = ModelArtifact.load(lora_dir)
     assert artifact.info.notes["head_kind"] == "lora"
     assert artifact.adapters is not None and (lora_dir / "adapters.safetensors").is_file()
+    # The bottom layers stay frozen: adapters only from the chosen layer up.
+    adapted_layers = {int(key.split(".layer.")[1].split(".")[0]) for key in artifact.adapters}
+    assert adapted_layers == set(range(LOWEST_ADAPTED, 12))
     size = sum(f.stat().st_size for f in lora_dir.iterdir())
     assert 1_000_000 < size < 20_000_000  # adapters, no encoder weights
     rules = RuleClassifier.from_file(WATCHLIST, {})
@@ -190,6 +198,22 @@ def test_training_is_reproducible(checkpoint: Path, small_data: Path, tmp_path: 
     assert np.array_equal(first.head.weights, second.head.weights)
     assert first.head.thresholds == second.head.thresholds
     assert first.info.training_data_sha256 == second.info.training_data_sha256
+
+
+def test_train_command_fine_tunes_the_chosen_layers(small_data: Path, tmp_path: Path) -> None:
+    """`armswatch train --head lora --adapt-from-layer N`: adapters on layers N and up."""
+    tiny = tmp_path / "tiny.jsonl"
+    lines = small_data.read_text(encoding="utf-8").splitlines()
+    by_split = {s: [ln for ln in lines if json.loads(ln)["split"] == s] for s in SLICE}
+    tiny.write_text("\n".join(by_split["train"][:40] + by_split["validation"][:40]) + "\n")
+    out = tmp_path / "cli-lora"
+    args = ("--head", "lora", "--epochs", "1", "--adapt-from-layer", "10", "--version", "cli")
+    result = run_cli("train", "--data", tiny, "--out", out, *args)
+    assert result.returncode == 0, result.stderr
+    artifact = ModelArtifact.load(out)
+    assert artifact.adapters is not None
+    assert {key.split(".layer.")[1].split(".")[0] for key in artifact.adapters} == {"10", "11"}
+    assert "from its layer 10 up" in artifact.info.notes["candidates"]["lora"]["head"]
 
 
 def test_explanations_name_words_of_the_listing(model_dir: Path, encoder: Encoder) -> None:
