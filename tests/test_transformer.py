@@ -215,6 +215,9 @@ def test_train_command_fine_tunes_the_chosen_layers(small_data: Path, tmp_path: 
     assert {key.split(".layer.")[1].split(".")[0] for key in artifact.adapters} == {"10", "11"}
     assert "from its layer 10 up" in artifact.info.notes["candidates"]["lora"]["head"]
 
+    beyond = run_cli("train", "--data", tiny, "--head", "lora", "--adapt-from-layer", "12")
+    assert beyond.returncode == 2 and "the encoder has layers 0 to 11" in beyond.stderr
+
 
 def test_explanations_name_words_of_the_listing(model_dir: Path, encoder: Encoder) -> None:
     classifier = TransformerClassifier(ModelArtifact.load(model_dir), encoder, None)

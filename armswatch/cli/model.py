@@ -144,6 +144,13 @@ def train(
     version = version or "e5-head-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = out or config.data_dir / "models" / version
     encoder = Encoder.load(settings.encoder)
+    layers = encoder.model.config.num_hidden_layers
+    if head != "linear" and adapt_from_layer >= layers:
+        fail(
+            f"--adapt-from-layer {adapt_from_layer}: the encoder has layers 0 to {layers - 1}; "
+            "choose one of them (0 adapts every layer)",
+            Exit.BAD_CONFIG,
+        )
     with progress_bar() as progress:
         tasks: dict[str, Any] = {}
 
