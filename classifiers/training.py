@@ -92,6 +92,25 @@ class Candidate:
         }
 
 
+class TrainingDataError(ValueError):
+    """The labeled data cannot train a model: unreadable, or a split or a label missing."""
+
+
+def _check_trainable(splits: dict[str, list[Example]], names: str) -> None:
+    """Train and validation listings are needed, and every label needs train listings
+    with and without it: no head learns a label from one side alone."""
+    for split in ("train", "validation"):
+        if not splits[split]:
+            raise TrainingDataError(f"{names}: records with split '{split}' are needed")
+    truth = label_matrix(splits["train"])
+    for label, positives in zip(LABELS, truth.sum(axis=0), strict=True):
+        if positives in (0, len(truth)):
+            raise TrainingDataError(
+                f"{names}: the train split needs listings with and without '{label}' "
+                f"({positives} of {len(truth)} have it); add labeled listings"
+            )
+
+
 HEAD_DESCRIPTIONS = {
     "linear": "linear (logistic per label) on frozen mean-pooled embeddings, Platt-calibrated",
     "lora": "LoRA adapters (rank {rank}) on every Linear layer of the encoder from its "
@@ -127,15 +146,17 @@ def train(
     np.random.seed(seed)
     torch.manual_seed(seed)
     encoder_name = encoder.name  # before fine-tuning adapts it
-    examples = [e for path in data for e in read_examples(path)]
-    real_test = read_examples(real_test_data) if real_test_data else []
+    names = ", ".join(str(path) for path in data)
+    try:
+        examples = [e for path in data for e in read_examples(path)]
+        real_test = read_examples(real_test_data) if real_test_data else []
+    except (ValueError, KeyError) as exc:
+        raise TrainingDataError(f"{names} is not labeled JSON Lines: {exc}") from exc
     splits = {
         name: [e for e in examples if e.split == name] for name in ("train", "validation", "test")
     }
     splits["train"] += reviewed
-    if not splits["train"] or not splits["validation"]:
-        names = ", ".join(str(path) for path in data)
-        raise ValueError(f"{names}: records with split 'train' and 'validation' are needed")
+    _check_trainable(splits, names)
     measured = {"validation": splits["validation"], "test": splits["test"], "test_real": real_test}
     measured = {name: items for name, items in measured.items() if items}
     named = {**splits, **measured}

@@ -54,6 +54,19 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def tiny_data(small_data: Path, path: Path) -> Path:
+    """40 train and 40 validation listings of `small_data`, plus the first train
+    listing of each label the 40 lack: about the least data training accepts."""
+    records = [json.loads(line) for line in small_data.read_text(encoding="utf-8").splitlines()]
+    train = [r for r in records if r["split"] == "train"]
+    chosen = train[:40] + [r for r in records if r["split"] == "validation"][:40]
+    for label in LABELS:
+        if not any(label in r["labels"] for r in train[:40]):
+            chosen.append(next(r for r in train if label in r["labels"]))
+    path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
+    return path
+
+
 def train_on(
     data: Path, out: Path, encoder: Encoder, heads: Sequence[str], **options: Any
 ) -> ModelArtifact:
@@ -185,10 +198,7 @@ def test_fine_tuned_model_round_trip(lora_dir: Path, checkpoint: Path, encoder: 
 
 def test_training_is_reproducible(checkpoint: Path, small_data: Path, tmp_path: Path) -> None:
     """Same data, same seed: the same adapters, head and thresholds (fixed seeds, CPU)."""
-    tiny = tmp_path / "tiny.jsonl"
-    lines = small_data.read_text(encoding="utf-8").splitlines()
-    by_split = {s: [ln for ln in lines if json.loads(ln)["split"] == s] for s in SLICE}
-    tiny.write_text("\n".join(by_split["train"][:40] + by_split["validation"][:40]) + "\n")
+    tiny = tiny_data(small_data, tmp_path / "tiny.jsonl")
     first, second = (
         train_on(tiny, tmp_path / f"run{run}", Encoder.load(checkpoint), ["lora"]) for run in (1, 2)
     )
@@ -202,10 +212,7 @@ def test_training_is_reproducible(checkpoint: Path, small_data: Path, tmp_path: 
 
 def test_train_command_fine_tunes_the_chosen_layers(small_data: Path, tmp_path: Path) -> None:
     """`armswatch train --head lora --adapt-from-layer N`: adapters on layers N and up."""
-    tiny = tmp_path / "tiny.jsonl"
-    lines = small_data.read_text(encoding="utf-8").splitlines()
-    by_split = {s: [ln for ln in lines if json.loads(ln)["split"] == s] for s in SLICE}
-    tiny.write_text("\n".join(by_split["train"][:40] + by_split["validation"][:40]) + "\n")
+    tiny = tiny_data(small_data, tmp_path / "tiny.jsonl")
     out = tmp_path / "cli-lora"
     args = ("--head", "lora", "--epochs", "1", "--adapt-from-layer", "10", "--version", "cli")
     result = run_cli("train", "--data", tiny, "--out", out, *args)
@@ -217,6 +224,14 @@ def test_train_command_fine_tunes_the_chosen_layers(small_data: Path, tmp_path: 
 
     beyond = run_cli("train", "--data", tiny, "--head", "lora", "--adapt-from-layer", "12")
     assert beyond.returncode == 2 and "the encoder has layers 0 to 11" in beyond.stderr
+
+    few = tmp_path / "few.jsonl"  # the train split without 'blueprints'
+    records = [json.loads(line) for line in tiny.read_text(encoding="utf-8").splitlines()]
+    kept = [r for r in records if r["split"] != "train" or "blueprints" not in r["labels"]]
+    few.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    unusable = run_cli("train", "--data", few, "--head", "linear")
+    assert unusable.returncode == 5, unusable.stderr
+    assert "train split needs listings with and without 'blueprints'" in unusable.stderr
 
 
 def test_explanations_name_words_of_the_listing(model_dir: Path, encoder: Encoder) -> None:

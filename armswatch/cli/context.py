@@ -39,7 +39,7 @@ class Exit(IntEnum):
     STORE_UNAVAILABLE = 4
     """The store could not be opened or written."""
     BAD_INPUT = 5
-    """Some input lines were malformed (and skipped)."""
+    """Some input lines were malformed (and skipped); `train`: the data cannot train a model."""
     EVIDENCE_MISMATCH = 6
     """Kept evidence does not verify against its manifest (changed or damaged), or the
     audit log's hash chain is broken (an entry changed or removed outside armswatch)."""

@@ -130,7 +130,7 @@ def train(
     from classifiers.encoder import Encoder
     from classifiers.finetune import FineTuneSettings
     from classifiers.rules import RuleClassifier
-    from classifiers.training import DEFAULT_DATA, HEADS, REAL_TEST
+    from classifiers.training import DEFAULT_DATA, HEADS, REAL_TEST, TrainingDataError
     from classifiers.training import train as train_model
 
     config = load()
@@ -159,20 +159,23 @@ def train(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done)
 
-        artifact = train_model(
-            version,
-            out,
-            rules,
-            encoder,
-            settings.encoder,
-            data=data or (DEFAULT_DATA,),
-            real_test_data=None if data else REAL_TEST,
-            seed=seed,
-            reviewed=reviewed,
-            heads=HEADS if head == "best" else (head,),
-            fine_tuning=FineTuneSettings(epochs=epochs, from_layer=adapt_from_layer),
-            progress=report,
-        )
+        try:
+            artifact = train_model(
+                version,
+                out,
+                rules,
+                encoder,
+                settings.encoder,
+                data=data or (DEFAULT_DATA,),
+                real_test_data=None if data else REAL_TEST,
+                seed=seed,
+                reviewed=reviewed,
+                heads=HEADS if head == "best" else (head,),
+                fine_tuning=FineTuneSettings(epochs=epochs, from_layer=adapt_from_layer),
+                progress=report,
+            )
+        except TrainingDataError as exc:
+            fail(str(exc), Exit.BAD_INPUT)
     notes = artifact.info.notes
     for kind, candidate in notes["candidates"].items():
         chosen = "kept" if kind == notes["head_kind"] else "not kept"
