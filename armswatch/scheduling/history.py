@@ -17,7 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from armswatch.sqlite_wal import use_wal
+
 HISTORY_FILE = "runs.sqlite3"
+BUSY_TIMEOUT_S = 30.0
+"""How long a run's record waits for another process's write lock."""
 
 RUNNING = "running"
 OK = "ok"
@@ -94,12 +98,12 @@ class RunHistory:
         self.path = Path(data_dir) / HISTORY_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(conn, BUSY_TIMEOUT_S)
             conn.executescript(_SCHEMA)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as conn, conn:
+        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)) as conn, conn:
             yield conn
 
     def start(self, source: str, trigger: str, slot: str | None = None) -> RunRecord:

@@ -27,6 +27,7 @@ from armswatch.listing import (
     content_hash,
     same_content,
 )
+from armswatch.sqlite_wal import use_wal
 from armswatch.stores.base import (
     FACETS,
     HIGHLIGHT_END,
@@ -274,7 +275,7 @@ class SqliteStore:
             raise self._error(exc) from exc
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            (mode,) = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            mode = use_wal(self._conn, _BUSY_TIMEOUT_MS / 1000)
             if mode != "wal":
                 logger.warning("%s cannot use WAL (%s): searches wait for writes", path, mode)
             self._conn.execute("PRAGMA synchronous = NORMAL")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from armswatch.sqlite_wal import use_wal
 from armswatch.workspace.errors import WorkspaceError
 from armswatch.workspace.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -115,7 +116,7 @@ class Database:
         if self._check_version(self._version()):
             return
         # Outside a transaction, as SQLite requires; the mode is kept in the file.
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        use_wal(self.conn, BUSY_TIMEOUT_S)
         with self.write() as conn:
             version = self._version()  # another process may have migrated meanwhile
             if self._check_version(version):
