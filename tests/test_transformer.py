@@ -54,17 +54,31 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def read_records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write_records(path: Path, records: Sequence[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def adapted_layers(artifact: ModelArtifact) -> set[int]:
+    """The encoder layers a fine-tuned model has adapters for."""
+    assert artifact.adapters is not None
+    return {int(key.split(".layer.")[1].split(".")[0]) for key in artifact.adapters}
+
+
 def tiny_data(small_data: Path, path: Path) -> Path:
     """40 train and 40 validation listings of `small_data`, plus the first train
     listing of each label the 40 lack: about the least data training accepts."""
-    records = [json.loads(line) for line in small_data.read_text(encoding="utf-8").splitlines()]
+    records = read_records(small_data)
     train = [r for r in records if r["split"] == "train"]
     chosen = train[:40] + [r for r in records if r["split"] == "validation"][:40]
     for label in LABELS:
         if not any(label in r["labels"] for r in train[:40]):
             chosen.append(next(r for r in train if label in r["labels"]))
-    path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
-    return path
+    return write_records(path, chosen)
 
 
 def train_on(
@@ -174,8 +188,7 @@ def test_fine_tuned_model_round_trip(lora_dir: Path, checkpoint: Path, encoder: 
     assert artifact.info.notes["head_kind"] == "lora"
     assert artifact.adapters is not None and (lora_dir / "adapters.safetensors").is_file()
     # The bottom layers stay frozen: adapters only from the chosen layer up.
-    adapted_layers = {int(key.split(".layer.")[1].split(".")[0]) for key in artifact.adapters}
-    assert adapted_layers == set(range(LOWEST_ADAPTED, 12))
+    assert adapted_layers(artifact) == set(range(LOWEST_ADAPTED, 12))
     size = sum(f.stat().st_size for f in lora_dir.iterdir())
     assert 1_000_000 < size < 20_000_000  # adapters, no encoder weights
     rules = RuleClassifier.from_file(WATCHLIST, {})
@@ -218,17 +231,16 @@ def test_train_command_fine_tunes_the_chosen_layers(small_data: Path, tmp_path: 
     result = run_cli("train", "--data", tiny, "--out", out, *args)
     assert result.returncode == 0, result.stderr
     artifact = ModelArtifact.load(out)
-    assert artifact.adapters is not None
-    assert {key.split(".layer.")[1].split(".")[0] for key in artifact.adapters} == {"10", "11"}
+    assert adapted_layers(artifact) == {10, 11}
     assert "from its layer 10 up" in artifact.info.notes["candidates"]["lora"]["head"]
 
     beyond = run_cli("train", "--data", tiny, "--head", "lora", "--adapt-from-layer", "12")
     assert beyond.returncode == 2 and "the encoder has layers 0 to 11" in beyond.stderr
 
-    few = tmp_path / "few.jsonl"  # the train split without 'blueprints'
-    records = [json.loads(line) for line in tiny.read_text(encoding="utf-8").splitlines()]
-    kept = [r for r in records if r["split"] != "train" or "blueprints" not in r["labels"]]
-    few.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    kept = [
+        r for r in read_records(tiny) if r["split"] != "train" or "blueprints" not in r["labels"]
+    ]
+    few = write_records(tmp_path / "few.jsonl", kept)  # the train split without 'blueprints'
     unusable = run_cli("train", "--data", few, "--head", "linear")
     assert unusable.returncode == 5, unusable.stderr
     assert "train split needs listings with and without 'blueprints'" in unusable.stderr
