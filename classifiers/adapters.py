@@ -17,6 +17,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from classifiers.dropout import FastDropout
+
 ADAPTERS_FILE = "adapters.safetensors"
 TARGETS = (
     "attention.self.query",
@@ -43,7 +45,7 @@ class LoraLinear(torch.nn.Module):
             torch.randn(rank, base.in_features) / math.sqrt(base.in_features)
         )
         self.lora_b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
-        self.dropout = torch.nn.Dropout(dropout)
+        self.dropout = FastDropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         update = self.dropout(x) @ self.lora_a.T @ self.lora_b.T

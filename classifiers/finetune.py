@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from classifiers.adapters import add_lora, merge_lora
+from classifiers.dropout import FastDropout, fast_dropout
 from classifiers.encoder import Encoder, mean_pool
 from classifiers.head import LinearHead
 
@@ -93,22 +94,24 @@ def fine_tune(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: _learning_rate_factor(step, total, settings.warmup)
     )
+    head_dropout = FastDropout(settings.dropout)
     model.train()
     done = 0
-    for _ in range(settings.epochs):
-        for rows in _batches([len(x) for x in ids], settings.batch_size, generator):
-            input_ids, mask = encoder.pad([ids[i] for i in rows])
-            hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-            pooled = torch.nn.functional.normalize(mean_pool(hidden, mask), dim=-1)
-            logits = head(torch.nn.functional.dropout(pooled * TEMPERATURE, settings.dropout))
-            loss = loss_of(logits, target[rows])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            done += 1
-            if progress:
-                progress(done, total)
+    with fast_dropout(model):
+        for _ in range(settings.epochs):
+            for rows in _batches([len(x) for x in ids], settings.batch_size, generator):
+                input_ids, mask = encoder.pad([ids[i] for i in rows])
+                hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                pooled = torch.nn.functional.normalize(mean_pool(hidden, mask), dim=-1)
+                logits = head(head_dropout(pooled * TEMPERATURE))
+                loss = loss_of(logits, target[rows])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                done += 1
+                if progress:
+                    progress(done, total)
     model.eval()
     adapters = merge_lora(model, wrapped)
     weights = (head.weight.detach() * TEMPERATURE).numpy()
