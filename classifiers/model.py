@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # torch and sklearn load in seconds: not for `config check`
 
 MODEL_FILE = "model.json"
 SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
-DEFAULT_MODEL = "e5-v2"
+DEFAULT_MODEL = "e5-v3"
 
 
 @dataclass
