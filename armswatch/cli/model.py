@@ -83,7 +83,7 @@ def language_table(result: dict[str, Any]) -> Table:
     default="best",
     show_default=True,
     help="'linear': a head on the frozen encoder (about 2 minutes); 'lora': adapters and "
-    "head fine-tuned with the encoder (about 28 minutes on 2 cores); 'best': train both "
+    "head fine-tuned with the encoder (about 23 minutes on 2 cores); 'best': train both "
     "and keep the better on validation.",
 )
 @click.option(
