@@ -17,8 +17,6 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from classifiers.dropout import FastDropout
-
 ADAPTERS_FILE = "adapters.safetensors"
 TARGETS = (
     "attention.self.query",
@@ -45,7 +43,7 @@ class LoraLinear(torch.nn.Module):
             torch.randn(rank, base.in_features) / math.sqrt(base.in_features)
         )
         self.lora_b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
-        self.dropout = FastDropout(dropout)
+        self.dropout = torch.nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         update = self.dropout(x) @ self.lora_a.T @ self.lora_b.T

@@ -4,8 +4,9 @@ torch draws one random number per element for a dropout mask, and its CPU
 generator draws them one at a time: the profiler put 30% of fine-tuning
 e5-small's CPU time in drawing masks, more than in any matrix product. Here
 each 64-bit draw gives the masks of four elements (16 random bits each): a
-training step takes about 15% less time. The drop rate is `p` rounded to 1/65536; masks come from
-torch's generator, so `torch.manual_seed` makes them reproducible.
+training step takes about 15% less time. The drop rate is `p` rounded to
+1/65536; masks come from torch's generator, so `torch.manual_seed` makes them
+reproducible.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def fine_tune(
     head_dropout = FastDropout(settings.dropout)
     model.train()
     done = 0
-    with fast_dropout(model):
+    with fast_dropout(model):  # the encoder's dropout and the adapters'
         for _ in range(settings.epochs):
             for rows in _batches([len(x) for x in ids], settings.batch_size, generator):
                 input_ids, mask = encoder.pad([ids[i] for i in rows])
