@@ -28,7 +28,13 @@ TARGETS = (
 )
 """Every Linear layer of a BERT block (attention and feed-forward)."""
 _LAYER = re.compile(r"(?:^|\.)layer\.(\d+)\.")
-"""A BERT block's index in a module name (`encoder.layer.3.attention.self.query`)."""
+
+
+def layer_of(name: str) -> int | None:
+    """The BERT block a module or adapter name is in (`encoder.layer.3.attention.self.query`
+    is in 3), or None outside the blocks."""
+    match = _LAYER.search(name)
+    return int(match[1]) if match else None
 
 
 class LoraLinear(torch.nn.Module):
@@ -72,12 +78,12 @@ def add_lora(
         parameter.requires_grad = False
     wrapped: dict[str, LoraLinear] = {}
     for name, module in list(model.named_modules()):
-        layer = _LAYER.search(name)
+        layer = layer_of(name)
         if (
             isinstance(module, torch.nn.Linear)
             and name.endswith(TARGETS)
-            and layer
-            and int(layer[1]) >= from_layer
+            and layer is not None
+            and layer >= from_layer
         ):
             wrapper = LoraLinear(module, rank, alpha, dropout)
             _replace(model, name, wrapper)

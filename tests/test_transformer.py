@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from armswatch import LABELS
+from classifiers.adapters import layer_of
 from classifiers.base import ListingText
 from classifiers.encoder import Encoder
 from classifiers.finetune import FineTuneSettings
@@ -63,10 +64,10 @@ def write_records(path: Path, records: Sequence[dict[str, Any]]) -> Path:
     return path
 
 
-def adapted_layers(artifact: ModelArtifact) -> set[int]:
+def adapted_layers(artifact: ModelArtifact) -> set[int | None]:
     """The encoder layers a fine-tuned model has adapters for."""
     assert artifact.adapters is not None
-    return {int(key.split(".layer.")[1].split(".")[0]) for key in artifact.adapters}
+    return {layer_of(key) for key in artifact.adapters}
 
 
 def tiny_data(small_data: Path, path: Path) -> Path:
